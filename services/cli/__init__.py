@@ -1,0 +1,24 @@
+"""The ``idp-sync`` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from ._emulator import emulator_app
+
+app = typer.Typer(
+    name="idp-sync",
+    help="Keep AWS IAM Identity Center in step with your identity provider.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+app.add_typer(emulator_app, name="emulator")
+
+
+def main() -> None:
+    """Entry point of the ``idp-sync`` console script."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,1 @@
+"""Helpers the test tiers share: running processes, waiting on conditions, test data."""
