@@ -16,6 +16,16 @@ app = typer.Typer(
 app.add_typer(emulator_app, name="emulator")
 
 
+@app.command()
+def demo() -> None:
+    """Tour the bundled AWS SCIM emulator: the calls a client makes and AWS's quirks."""
+    import asyncio
+
+    from ._demo import run_demo
+
+    asyncio.run(run_demo())
+
+
 def main() -> None:
     """Entry point of the ``idp-sync`` console script."""
     app()

@@ -74,7 +74,7 @@ class Aws:
     def count(self, operation: str, status: int) -> int:
         return int(self.state()["requests"].get(operation, {}).get(str(status), 0))
 
-    def create_user(self, name: str = "jane", **extra: Any) -> dict[str, Any]:
+    def create_user(self, name: str = "jane", /, **extra: Any) -> dict[str, Any]:
         response = self.http.post("/Users", json=user_body(name, **extra))
         assert response.status_code == 201, response.text
         return dict(response.json())
@@ -97,7 +97,7 @@ ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
-def user_body(name: str = "jane", **extra: Any) -> dict[str, Any]:
+def user_body(name: str = "jane", /, **extra: Any) -> dict[str, Any]:
     """A user AWS accepts; ``extra`` adds or overrides top-level attributes."""
     return {
         "schemas": [USER_URN],

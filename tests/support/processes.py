@@ -53,7 +53,7 @@ def running(
     try:
         wait_until(
             lambda: _answers(ready_url) or _exited(process, log),
-            timeout=30,
+            within=30,
             what=f"{ready_url} answering",
         )
         yield process

@@ -15,30 +15,30 @@ class ConditionTimeout(AssertionError):
 
 
 def wait_until(
-    condition: Callable[[], T | None], *, timeout: float = 10.0, interval: float = 0.02,
+    condition: Callable[[], T | None], *, within: float = 10.0, interval: float = 0.02,
     what: str = "condition",
 ) -> T:  # fmt: skip
     """Poll ``condition`` until it returns something truthy; return that."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         result = condition()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise ConditionTimeout(f"{what} did not hold within {timeout}s")
+            raise ConditionTimeout(f"{what} did not hold within {within}s")
         time.sleep(interval)
 
 
 async def eventually(
-    condition: Callable[[], Awaitable[T | None]], *, timeout: float = 10.0,
+    condition: Callable[[], Awaitable[T | None]], *, within: float = 10.0,
     interval: float = 0.02, what: str = "condition",
 ) -> T:  # fmt: skip
     """The async form of ``wait_until``."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         result = await condition()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise ConditionTimeout(f"{what} did not hold within {timeout}s")
+            raise ConditionTimeout(f"{what} did not hold within {within}s")
         await asyncio.sleep(interval)

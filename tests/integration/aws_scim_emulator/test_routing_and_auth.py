@@ -17,7 +17,8 @@ from tests.support.emulator import Aws
     "path", ["/Users", "/Groups", "/ServiceProviderConfig", "/Schemas", "/ResourceTypes"]
 )
 def test_serves_the_scim_resource_paths(aws: Aws, path: str) -> None:
-    """[DOC] Serves /{tenantId}/scim/v2/{Users,Groups,ServiceProviderConfig,Schemas,ResourceTypes}."""
+    """[DOC] Serves /{tenantId}/scim/v2/{Users,Groups,ServiceProviderConfig,Schemas,
+    ResourceTypes}."""
     assert aws.http.get(path).status_code == 200
 
 

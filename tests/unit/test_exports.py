@@ -1,0 +1,22 @@
+"""The public surface of each package is what its ``__all__`` says, and nothing breaks it."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+SURFACES = {
+    "services.aws_scim_emulator": {
+        "Behaviour", "Emulator", "EmulatorConfig", "Faults", "Token", "create_app", "serve",
+    },
+    "services.shared": {"Settings", "load_settings"},
+    "services.cli": {"app", "main"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("module", "names"), SURFACES.items())
+def test_exported_members(module: str, names: set[str]) -> None:
+    package = importlib.import_module(module)
+    assert set(package.__all__) == names
+    assert all(hasattr(package, name) for name in names)
