@@ -1,0 +1,49 @@
+"""Write the JSON Schema of the canonical events into ``schemas/json/``.
+
+uv run python -m schemas.export          # rewrite the files
+uv run python -m schemas.export --check  # exit 1 if the files are out of date
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import msgspec
+
+from .events import CanonicalEvent
+
+JSON_DIR = Path(__file__).parent / "json"
+
+
+def rendered() -> dict[str, bytes]:
+    """File name -> the exact bytes the export writes."""
+    schema = msgspec.json.schema(CanonicalEvent)
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "urn:idp-sync:schemas:canonical-event",
+        "title": "idp-sync canonical event",
+        **schema,
+    }
+    return {"canonical-event.json": msgspec.json.format(msgspec.json.encode(schema)) + b"\n"}
+
+
+def main() -> int:
+    check = "--check" in sys.argv[1:]
+    JSON_DIR.mkdir(exist_ok=True)
+    stale = []
+    for name, content in rendered().items():
+        path = JSON_DIR / name
+        if path.exists() and path.read_bytes() == content:
+            continue
+        stale.append(name)
+        if not check:
+            path.write_bytes(content)
+    if check and stale:
+        sys.stderr.write(f"out of date: {', '.join(stale)}; run: python -m schemas.export\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
