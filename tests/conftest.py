@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from services.shared.topology import Topology
+from tests.support import broker
 from tests.support.emulator import Aws, EmulatorServer, emulator_process
 
 
@@ -29,3 +31,17 @@ def aws(emulator_server: EmulatorServer) -> Iterator[Aws]:
 @pytest.fixture
 def tmp(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    """The real RabbitMQ; the test fails (never skips) when it cannot be reached."""
+    return broker.amqp_url()
+
+
+@pytest.fixture
+async def topology(amqp_url: str) -> AsyncIterator[Topology]:
+    """A topology in a namespace of its own, deleted from the broker afterwards."""
+    topology = Topology(namespace=broker.test_namespace(), shards=2)
+    yield topology
+    await broker.delete_topology(amqp_url, topology)

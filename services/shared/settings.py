@@ -15,6 +15,15 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="IDP_SYNC_", extra="ignore")
 
+    amqp_url: SecretStr = SecretStr("amqp://guest:guest@127.0.0.1:5672/")
+    """RabbitMQ to use; a secret because it usually carries a password."""
+    namespace: str = "idp-sync"
+    """Prefix of every broker object, so several deployments or test runs share a broker."""
+    shards: int = 4
+    """How many canonical-event shard queues (and so writer consumers) there are."""
+    delivery_limit: int = 5
+    """Redeliveries of a message that crashes its consumer before it is dead-lettered."""
+
     emulator_token: SecretStr | None = None
     """Bearer token of the bundled AWS SCIM emulator (``idp-sync emulator``)."""
 

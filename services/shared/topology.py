@@ -1,0 +1,111 @@
+"""Every broker object idp-sync uses, named under one namespace, declared idempotently.
+
+    {ns}.raw            direct exchange; routing key = source ("okta", "generic", ...)
+      {ns}.raw.<source>         quorum queue per source, read by the normalizer
+    {ns}.events         direct exchange; routing key = "shard-<n>"
+      {ns}.events.shard-<n>     quorum queue per shard, single active consumer (the writer)
+    {ns}.dead-letter    direct exchange; routing key = the queue a message died in
+      <queue>.dlq               quorum queue per work queue: what was refused, with why
+
+Work queues dead-letter at least once (``x-dead-letter-strategy``) and cap redeliveries
+(``x-delivery-limit``): RabbitMQ 3.10 has no default limit, so a poison message that
+crashes its consumer would otherwise loop forever.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit.schemas.queue import QuorumQueueArgs
+
+DEFAULT_SOURCES = ("okta", "generic")
+
+
+@dataclass(frozen=True)
+class Topology:
+    """The names and arguments of every exchange and queue of one deployment."""
+
+    namespace: str = "idp-sync"
+    sources: tuple[str, ...] = DEFAULT_SOURCES
+    shards: int = 4
+    delivery_limit: int = 5
+
+    @property
+    def raw_exchange(self) -> RabbitExchange:
+        return RabbitExchange(f"{self.namespace}.raw", ExchangeType.DIRECT, durable=True)
+
+    @property
+    def events_exchange(self) -> RabbitExchange:
+        return RabbitExchange(f"{self.namespace}.events", ExchangeType.DIRECT, durable=True)
+
+    @property
+    def dead_letter_exchange(self) -> RabbitExchange:
+        return RabbitExchange(f"{self.namespace}.dead-letter", ExchangeType.DIRECT, durable=True)
+
+    def _work_arguments(self, name: str) -> QuorumQueueArgs:
+        return {
+            "x-dead-letter-exchange": self.dead_letter_exchange.name,
+            "x-dead-letter-routing-key": name,
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+            "x-delivery-limit": self.delivery_limit,
+        }
+
+    def raw_queue(self, source: str) -> RabbitQueue:
+        """Where the gateway's accepted webhooks for ``source`` wait for the normalizer."""
+        name = f"{self.namespace}.raw.{source}"
+        return RabbitQueue(
+            name, QueueType.QUORUM, durable=True, arguments=self._work_arguments(name),
+            routing_key=source,
+        )  # fmt: skip
+
+    def shard_queue(self, shard: int) -> RabbitQueue:
+        """One shard of canonical events; one consumer at a time keeps per-subject order."""
+        name = f"{self.namespace}.events.shard-{shard}"
+        arguments = self._work_arguments(name)
+        arguments["x-single-active-consumer"] = True
+        return RabbitQueue(
+            name, QueueType.QUORUM, durable=True, arguments=arguments,
+            routing_key=f"shard-{shard}",
+        )  # fmt: skip
+
+    def dead_letter_queue(self, work_queue: RabbitQueue) -> RabbitQueue:
+        return RabbitQueue(
+            f"{work_queue.name}.dlq", QueueType.QUORUM, durable=True,
+            routing_key=work_queue.name,
+        )  # fmt: skip
+
+    @property
+    def work_queues(self) -> list[tuple[RabbitExchange, RabbitQueue]]:
+        raw = [(self.raw_exchange, self.raw_queue(source)) for source in self.sources]
+        shards = [(self.events_exchange, self.shard_queue(n)) for n in range(self.shards)]
+        return raw + shards
+
+    def shard_of(self, shard_key: str) -> int:
+        """A stable hash (Python's ``hash`` is salted per process) of the subject."""
+        digest = hashlib.sha256(shard_key.encode()).digest()
+        return int.from_bytes(digest[:8], "big") % self.shards
+
+    def shard_routing_key(self, shard_key: str) -> str:
+        return f"shard-{self.shard_of(shard_key)}"
+
+    def all_queues(self) -> list[RabbitQueue]:
+        work = [queue for _, queue in self.work_queues]
+        return work + [self.dead_letter_queue(queue) for queue in work]
+
+    def all_exchanges(self) -> list[RabbitExchange]:
+        return [self.raw_exchange, self.events_exchange, self.dead_letter_exchange]
+
+
+async def declare(broker: RabbitBroker, topology: Topology) -> None:
+    """Declare every exchange, queue and binding; safe to run at every start."""
+    dead_letter = await broker.declare_exchange(topology.dead_letter_exchange)
+    for exchange, queue in topology.work_queues:
+        declared_exchange = await broker.declare_exchange(exchange)
+        declared = await broker.declare_queue(queue)
+        await declared.bind(declared_exchange, routing_key=queue.routing_key)
+        dlq = topology.dead_letter_queue(queue)
+        declared_dlq = await broker.declare_queue(dlq)
+        await declared_dlq.bind(dead_letter, routing_key=dlq.routing_key)

@@ -1,0 +1,42 @@
+"""Real-RabbitMQ helpers: a reachable broker or a failed test (never a skip), and cleanup."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from urllib.parse import urlsplit
+
+import aio_pika
+import pytest
+
+from services.shared import load_settings
+from services.shared.topology import Topology
+
+
+def amqp_url() -> str:
+    """The broker the tests use: ``IDP_SYNC_AMQP_URL``, by default the local RabbitMQ."""
+    url = load_settings().amqp_url.get_secret_value()
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5672), 3).close()
+    except OSError as error:
+        pytest.fail(
+            f"RabbitMQ is not reachable at {parts.hostname}:{parts.port} ({error}). "
+            "Broker tests never skip: start it with `rabbitmq-server -detached`."
+        )
+    return url
+
+
+def test_namespace() -> str:
+    """A namespace of its own, so runs sharing the broker never see each other's messages."""
+    return f"idp-sync-test-{uuid.uuid4().hex[:10]}"
+
+
+async def delete_topology(url: str, topology: Topology) -> None:
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        for queue in topology.all_queues():
+            await channel.queue_delete(queue.name)
+        for exchange in topology.all_exchanges():
+            await channel.exchange_delete(exchange.name)
