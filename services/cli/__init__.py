@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ._emulator import emulator_app
+from ._gateway import gateway
 
 app = typer.Typer(
     name="idp-sync",
@@ -14,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(emulator_app, name="emulator")
+app.command()(gateway)
 
 
 @app.command()

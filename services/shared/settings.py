@@ -9,6 +9,8 @@ from __future__ import annotations
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .topology import Topology
+
 
 class Settings(BaseSettings):
     """idp-sync's settings; each field is the environment variable ``IDP_SYNC_<FIELD>``."""
@@ -24,9 +26,24 @@ class Settings(BaseSettings):
     delivery_limit: int = 5
     """Redeliveries of a message that crashes its consumer before it is dead-lettered."""
 
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    okta_auth_secret: SecretStr | None = None
+    """The exact ``Authorization`` header value configured on the Okta event hook."""
+    webhook_secret: SecretStr | None = None
+    """Standard Webhooks secret (``whsec_...``) of the generic route."""
+    max_body_bytes: int = 1024 * 1024
+    """Webhook bodies above this are refused with 413."""
+
     emulator_token: SecretStr | None = None
     """Bearer token of the bundled AWS SCIM emulator (``idp-sync emulator``)."""
 
 
 def load_settings() -> Settings:
     return Settings()
+
+
+def topology_of(settings: Settings) -> Topology:
+    return Topology(
+        namespace=settings.namespace, shards=settings.shards, delivery_limit=settings.delivery_limit
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 from urllib.parse import urlsplit
@@ -40,3 +41,37 @@ async def delete_topology(url: str, topology: Topology) -> None:
             await channel.queue_delete(queue.name)
         for exchange in topology.all_exchanges():
             await channel.exchange_delete(exchange.name)
+
+
+async def queued(url: str, queue: str) -> int:
+    """How many messages wait in ``queue`` (a passive declare changes nothing)."""
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, passive=True)
+        return int(declared.declaration_result.message_count or 0)
+
+
+async def take(
+    url: str, queue: str, count: int, within: float = 10.0
+) -> list[aio_pika.abc.AbstractIncomingMessage]:
+    """Consume and ack exactly ``count`` messages (by consuming: quorum SAC refuses get)."""
+    taken: list[aio_pika.abc.AbstractIncomingMessage] = []
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        declared = await channel.get_queue(queue, ensure=False)
+        async with asyncio.timeout(within), declared.iterator() as messages:
+            async for message in messages:
+                await message.ack()
+                taken.append(message)
+                if len(taken) == count:
+                    break
+    return taken
+
+
+async def purge(url: str, queue: str) -> None:
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        await (await channel.get_queue(queue, ensure=False)).purge()

@@ -10,7 +10,10 @@ SURFACES = {
     "services.aws_scim_emulator": {
         "Behaviour", "Emulator", "EmulatorConfig", "Faults", "Token", "create_app", "serve",
     },
-    "services.shared": {"Settings", "load_settings"},
+    "services.shared": {"Settings", "load_settings", "topology_of"},
+    "services.gateway": {
+        "BrokerPublisher", "BrokerUnavailable", "GatewayConfig", "RawEvent", "create_app",
+    },
     "services.cli": {"app", "main"},
 }  # fmt: skip
 

@@ -1,0 +1,48 @@
+"""``idp-sync gateway``: serve the webhook routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from services.shared import load_settings, topology_of
+
+err = Console(stderr=True)
+
+
+def gateway(
+    host: Annotated[str | None, typer.Option(help="Address (IDP_SYNC_GATEWAY_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (IDP_SYNC_GATEWAY_PORT).")] = None,
+) -> None:
+    """Serve the webhook gateway: /webhooks/okta, /webhooks/generic, /healthz, /readyz.
+
+    A route is on only when its secret is set: IDP_SYNC_OKTA_AUTH_SECRET for Okta,
+    IDP_SYNC_WEBHOOK_SECRET (whsec_...) for the generic Standard Webhooks route.
+    """
+    import uvicorn
+
+    from services.gateway import GatewayConfig, create_app
+
+    settings = load_settings()
+    if settings.okta_auth_secret is None and settings.webhook_secret is None:
+        err.print(
+            "[red]No route to serve:[/] set IDP_SYNC_OKTA_AUTH_SECRET and/or "
+            "IDP_SYNC_WEBHOOK_SECRET."
+        )
+        raise typer.Exit(2)
+    config = GatewayConfig(
+        topology=topology_of(settings),
+        okta_auth_secret=settings.okta_auth_secret,
+        webhook_secret=settings.webhook_secret,
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app = create_app(config, settings.amqp_url.get_secret_value())
+    uvicorn.run(
+        app,
+        host=host or settings.gateway_host,
+        port=port or settings.gateway_port,
+        access_log=False,
+        log_level="warning",
+    )

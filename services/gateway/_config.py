@@ -1,0 +1,25 @@
+"""What the gateway is told at start (a value object; the CLI fills it from settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import SecretStr
+
+from services.shared.topology import Topology
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """Secrets per route, limits, and where to publish."""
+
+    topology: Topology
+    okta_auth_secret: SecretStr | None = None
+    """The exact ``Authorization`` value Okta sends; unset disables ``/webhooks/okta``."""
+    webhook_secret: SecretStr | None = None
+    """Standard Webhooks ``whsec_...`` secret; unset disables ``/webhooks/generic``."""
+    max_body_bytes: int = MIB
+    publish_timeout: float = 2.0
+    """Okta waits 3 s in all; the broker's confirm must come well within that."""
