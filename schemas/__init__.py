@@ -23,6 +23,7 @@ from .events import (
     encode,
     event_id,
     event_type,
+    external_id,
     idempotency_key,
     version_of,
 )
@@ -31,5 +32,5 @@ __all__ = [
     "EVENT_TYPES", "SCHEMA_VERSION", "CanonicalEvent", "GroupDeleted", "GroupMemberAdded",
     "GroupMemberRemoved", "GroupState", "GroupUpserted", "Member", "Subject",
     "UserDeactivated", "UserDeleted", "UserState", "UserUpserted", "decode", "encode",
-    "event_id", "event_type", "idempotency_key", "version_of",
+    "event_id", "event_type", "external_id", "idempotency_key", "version_of",
 ]  # fmt: skip

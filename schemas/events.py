@@ -173,3 +173,13 @@ def version_of(moment: dt.datetime) -> int:
     """The orderable ``source_version`` of an IdP timestamp."""
     delta = moment.astimezone(dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def external_id(source: str, idp_tenant: str, idp_id: str) -> str:
+    """The AWS ``externalId`` of an IdP object: stable across renames and email changes,
+    within AWS's rules (at most 256 characters, no whitespace, none of ``<>;:%``)."""
+    raw = f"{source}|{idp_tenant}|{idp_id}"
+    cleaned = "".join("_" if c in "<>;:%" or c.isspace() else c for c in raw)
+    if len(cleaned) <= 256 and cleaned == raw:
+        return cleaned
+    return f"{source}|sha256-{hashlib.sha256(raw.encode()).hexdigest()}"

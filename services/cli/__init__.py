@@ -6,6 +6,7 @@ import typer
 
 from ._emulator import emulator_app
 from ._gateway import gateway
+from ._normalizer import normalizer
 
 app = typer.Typer(
     name="idp-sync",
@@ -16,6 +17,7 @@ app = typer.Typer(
 )
 app.add_typer(emulator_app, name="emulator")
 app.command()(gateway)
+app.command()(normalizer)
 
 
 @app.command()

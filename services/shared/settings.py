@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     """Webhook bodies above this are refused with 413."""
 
+    okta_api_url: str | None = None
+    """Okta org URL (``https://acme.okta.com``) for reading users and groups back."""
+    okta_api_token: SecretStr | None = None
+    """Okta API token (SSWS) with read access to users and groups."""
+    username_attribute: str = "login"
+    """The IdP attribute that becomes AWS ``userName``; it must equal the SAML NameID."""
+
     emulator_token: SecretStr | None = None
     """Bearer token of the bundled AWS SCIM emulator (``idp-sync emulator``)."""
 

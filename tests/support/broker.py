@@ -75,3 +75,15 @@ async def purge(url: str, queue: str) -> None:
     async with connection:
         channel = await connection.channel()
         await (await channel.get_queue(queue, ensure=False)).purge()
+
+
+async def consumers(url: str, queue: str) -> int:
+    """How many consumers ``queue`` has (0 when it does not exist yet)."""
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        try:
+            declared = await channel.declare_queue(queue, passive=True)
+        except aio_pika.exceptions.ChannelClosed:
+            return 0
+        return int(declared.declaration_result.consumer_count or 0)

@@ -11,6 +11,10 @@ SURFACES = {
         "Behaviour", "Emulator", "EmulatorConfig", "Faults", "Token", "create_app", "serve",
     },
     "services.shared": {"Settings", "load_settings", "topology_of"},
+    "services.normalizer": {
+        "Fate", "IdpUnavailable", "MissingSettings", "NormalizeError", "OktaApi",
+        "OktaNormalizer", "Unmappable", "create_broker", "fate_of", "serve",
+    },
     "services.gateway": {
         "BrokerPublisher", "BrokerUnavailable", "GatewayConfig", "RawEvent", "create_app",
     },

@@ -12,9 +12,9 @@ import aio_pika
 import httpx
 import msgspec
 import pytest
-from standardwebhooks.webhooks import Webhook
 
 from tests.support import broker, okta
+from tests.support.generic import signed_headers
 from tests.support.waiting import eventually
 
 from .conftest import Gateway
@@ -51,12 +51,9 @@ async def _okta_post(http: httpx.AsyncClient, body: bytes, auth: str | None) -> 
 
 
 def _signed(
-    gateway: Gateway, body: bytes, *, msg_id: str = "msg_1", age: dt.timedelta = dt.timedelta(0)
+    gateway: Gateway, body: bytes, *, age: dt.timedelta = dt.timedelta(0)
 ) -> dict[str, str]:
-    moment = dt.datetime.now(dt.UTC) - age
-    signature = Webhook(gateway.webhook_secret).sign(msg_id, moment, body.decode())
-    return {"webhook-id": msg_id, "webhook-timestamp": str(int(moment.timestamp())),
-            "webhook-signature": signature, "content-type": "application/json"}  # fmt: skip
+    return signed_headers(gateway.webhook_secret, body, age=age)
 
 
 def _generic_body() -> bytes:

@@ -99,3 +99,13 @@ def test_exported_json_schema_matches_the_types() -> None:
     for name, content in export.rendered().items():
         on_disk = (export.JSON_DIR / name).read_bytes()
         assert on_disk == content, f"schemas/json/{name} is stale: run python -m schemas.export"
+
+
+def test_external_ids_are_stable_and_within_aws_rules() -> None:
+    assert schemas.external_id("okta", "acme.okta.com", "00u1") == "okta|acme.okta.com|00u1"
+    odd = schemas.external_id("generic", "hr system", "id:with;bad%chars")
+    assert odd == schemas.external_id("generic", "hr system", "id:with;bad%chars")
+    assert not set(odd) & set("<>;:% ")
+    long = schemas.external_id("generic", "t", "x" * 300)
+    assert len(long) <= 256
+    assert long != schemas.external_id("generic", "t", "y" * 300)

@@ -1,0 +1,33 @@
+"""``idp-sync normalizer``: raw IdP events in, canonical events out."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+from rich.console import Console
+
+from services.shared import load_settings, topology_of
+
+err = Console(stderr=True)
+
+
+def normalizer() -> None:
+    """Consume every source's raw webhooks and publish canonical events to the shards.
+
+    Okta events that carry only ids (profile updates, group renames) are read back from
+    the Okta API when IDP_SYNC_OKTA_API_URL and IDP_SYNC_OKTA_API_TOKEN are set; without
+    them such events are dead-lettered with a reason naming those settings.
+    IDP_SYNC_USERNAME_ATTRIBUTE (default: login) picks the attribute that becomes the AWS
+    userName: it must equal the NameID your IdP sends in SAML, or sign-in fails.
+    """
+    from services.normalizer import OktaApi, OktaNormalizer, serve
+
+    settings = load_settings()
+    url, token = settings.okta_api_url, settings.okta_api_token
+    if (url is None) != (token is None):
+        err.print("[red]Set both IDP_SYNC_OKTA_API_URL and IDP_SYNC_OKTA_API_TOKEN, or neither.[/]")
+        raise typer.Exit(2)
+    api = OktaApi(url, token.get_secret_value()) if url and token else None
+    okta = OktaNormalizer(api, settings.username_attribute)
+    asyncio.run(serve(settings.amqp_url.get_secret_value(), topology_of(settings), okta))

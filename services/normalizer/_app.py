@@ -1,0 +1,154 @@
+"""The normalizer's composition root: one consumer per source, one decision per outcome.
+
+Each raw event becomes zero or more canonical events published (confirmed) to the shard
+of their subject; only then is the raw message acked. What cannot be mapped goes to the
+source's DLQ at once with the reason; what failed for a passing reason is retried.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.rabbit import RabbitBroker, RabbitQueue
+from faststream.rabbit.annotations import RabbitMessage
+from faststream.rabbit.schemas import Channel
+
+import schemas
+from services.shared.dead_letters import dead_letter
+from services.shared.topology import Topology, declare
+
+from . import _generic
+from ._errors import IdpUnavailable, Unmappable
+from ._okta import OktaNormalizer
+
+log = logging.getLogger("idp_sync.normalizer")
+Normalize = Callable[[bytes, str], Awaitable[list[schemas.CanonicalEvent]]]
+
+
+class Fate(enum.Enum):
+    ACK = "ack"
+    RETRY = "retry"
+    DEAD_LETTER = "dead-letter"
+
+
+def fate_of(error: Exception | None) -> Fate:
+    """The one place that decides what an outcome means for the raw message."""
+    if error is None:
+        return Fate.ACK
+    if isinstance(error, IdpUnavailable):
+        return Fate.RETRY
+    if isinstance(error, Unmappable):
+        return Fate.DEAD_LETTER
+    return Fate.RETRY  # unknown failures are retried; the delivery limit bounds them
+
+
+@dataclass
+class Normalizer:
+    """Turns raw events of each source into canonical events on their shards."""
+
+    broker: RabbitBroker
+    topology: Topology
+    okta: OktaNormalizer
+
+    async def publish(self, event: schemas.CanonicalEvent) -> None:
+        shard_key = event.subject.shard_key
+        headers: dict[str, Any] = {
+            "x-idp-sync-type": schemas.event_type(type(event)),
+            "x-idp-sync-subject": shard_key,
+            "x-idp-sync-idempotency-key": event.idempotency_key,
+        }
+        await self.broker.publish(
+            schemas.encode(event),
+            exchange=self.topology.events_exchange,
+            routing_key=self.topology.shard_routing_key(shard_key),
+            mandatory=True,
+            persist=True,
+            message_id=event.event_id,
+            content_type="application/json",
+            headers=headers,
+        )
+
+    async def handle(
+        self, message: RabbitMessage, queue: RabbitQueue, normalize: Normalize
+    ) -> None:
+        tenant = str(message.headers.get("x-idp-sync-tenant", ""))
+        try:
+            for event in await normalize(message.body, tenant):
+                await self.publish(event)
+        except Exception as error:  # noqa: BLE001 - every failure is given its fate
+            await self.settle_failure(message, queue, error)
+        else:
+            await message.ack()
+
+    async def settle_failure(
+        self, message: RabbitMessage, queue: RabbitQueue, error: Exception
+    ) -> None:
+        if fate_of(error) is Fate.DEAD_LETTER:
+            log.warning("dead-lettering %s: %s", message.message_id, error)
+            await dead_letter(self.broker, self.topology, message, queue, error)
+            await message.ack()
+        else:
+            log.warning("retrying %s: %r", message.message_id, error)
+            await message.nack(requeue=True)
+
+
+def create_broker(amqp_url: str, topology: Topology, okta: OktaNormalizer) -> RabbitBroker:
+    """A broker with a consumer on each source's raw queue."""
+    broker = RabbitBroker(
+        amqp_url,
+        # prefetch 1: events leave in the order they came, so shards see them in order
+        default_channel=Channel(prefetch_count=1, on_return_raises=True),
+        logger=None,
+    )
+    normalizer = Normalizer(broker, topology, okta)
+
+    async def generic(raw: bytes, tenant: str) -> list[schemas.CanonicalEvent]:
+        return _generic.normalize(raw, tenant)
+
+    routes: dict[str, Normalize] = {"okta": okta.normalize, "generic": generic}
+    for source, normalize in routes.items():
+        queue = topology.raw_queue(source)
+
+        def consumer(
+            queue: RabbitQueue = queue, normalize: Normalize = normalize
+        ) -> Callable[[RabbitMessage], Awaitable[None]]:
+            async def consume(message: RabbitMessage) -> None:
+                await normalizer.handle(message, queue, normalize)
+
+            return consume
+
+        broker.subscriber(queue, topology.raw_exchange, ack_policy=AckPolicy.MANUAL)(consumer())
+    return broker
+
+
+async def serve(
+    amqp_url: str, topology: Topology, okta: OktaNormalizer, ready: Callable[[], None] | None = None
+) -> None:
+    """Run until SIGINT/SIGTERM: declare the topology, consume, publish."""
+    from faststream import FastStream
+
+    broker = create_broker(amqp_url, topology, okta)
+    app = FastStream(broker, logger=None)
+
+    @app.on_startup
+    async def prepare() -> None:
+        await broker.connect()
+        await declare(broker, topology)
+
+    @app.after_startup
+    async def started() -> None:
+        log.info("normalizer consuming %s", ", ".join(topology.sources))
+        if ready is not None:
+            ready()
+
+    @app.after_shutdown
+    async def close() -> None:
+        if okta.api is not None:
+            await okta.api.aclose()
+
+    await app.run()

@@ -1,0 +1,168 @@
+"""Okta System Log events to canonical events (reference/idp-webhooks.md, section 8)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import msgspec
+
+import schemas
+from schemas import Member, Subject
+
+from . import _mapping
+from ._canonical import E, Origin, canonical
+from ._errors import MissingSettings, Unmappable
+from ._okta_api import OktaApi
+
+log = logging.getLogger("idp_sync.normalizer")
+SOURCE = "okta"
+_ACTIVE_STATUSES = frozenset(
+    {"ACTIVE", "PROVISIONED", "RECOVERY", "PASSWORD_EXPIRED", "LOCKED_OUT"}
+)
+_UPSERTS = frozenset({"user.lifecycle.create", "user.lifecycle.activate",
+                      "user.lifecycle.reactivate", "user.lifecycle.unsuspend"})  # fmt: skip
+_DEACTIVATIONS = frozenset({"user.lifecycle.deactivate", "user.lifecycle.suspend"})
+_NEEDS_API = "set IDP_SYNC_OKTA_API_URL and IDP_SYNC_OKTA_API_TOKEN"
+
+
+class _Target(msgspec.Struct):
+    id: str
+    type: str
+    alternateId: str | None = None  # noqa: N815 - Okta's field name
+    displayName: str | None = None  # noqa: N815
+
+
+class _Outcome(msgspec.Struct):
+    result: str
+
+
+class LogEvent(msgspec.Struct):
+    uuid: str
+    published: dt.datetime
+    eventType: str  # noqa: N815
+    outcome: _Outcome
+    target: list[_Target] = []
+
+
+class OktaNormalizer:
+    """Maps one Okta LogEvent; reads the Okta API where the event carries only ids."""
+
+    def __init__(self, api: OktaApi | None, username_attribute: str = "login") -> None:
+        self.api = api
+        self.username_attribute = username_attribute
+
+    async def normalize(self, raw: bytes, tenant: str) -> list[schemas.CanonicalEvent]:
+        try:
+            event = msgspec.json.decode(raw, type=LogEvent)
+        except msgspec.DecodeError as error:
+            raise Unmappable(f"not an Okta LogEvent: {error}") from error
+        if event.outcome.result != "SUCCESS":
+            log.info("ignoring Okta %s with outcome %s", event.eventType, event.outcome.result)
+            return []
+        return await self._map(event, tenant)
+
+    def _target(self, event: LogEvent, kind: str) -> _Target:
+        for target in event.target:
+            if target.type == kind:
+                return target
+        raise Unmappable(f"Okta {event.eventType} has no {kind} target")
+
+    def _make(
+        self, cls: type[E], event: LogEvent, tenant: str, subject: Subject, **fields: Any
+    ) -> E:
+        origin = Origin(SOURCE, tenant, event.uuid, event.published)
+        return canonical(cls, origin, subject, **fields)
+
+    async def _map(self, event: LogEvent, tenant: str) -> list[schemas.CanonicalEvent]:
+        kind = event.eventType
+        if kind.startswith("user."):
+            user = self._target(event, "User")
+            subject = Subject("user", user.id)
+            if kind in _UPSERTS or kind == "user.account.update_profile":
+                state = await self._user_state(event, user)
+                if state is None:
+                    return []
+                return [self._make(schemas.UserUpserted, event, tenant, subject, user=state)]
+            if kind in _DEACTIVATIONS:
+                return [self._make(schemas.UserDeactivated, event, tenant, subject,
+                                   user_name=user.alternateId)]  # fmt: skip
+            if kind == "user.lifecycle.delete.initiated":
+                return [self._make(schemas.UserDeleted, event, tenant, subject,
+                                   user_name=user.alternateId)]  # fmt: skip
+        if kind.startswith("group."):
+            return await self._group(event, tenant)
+        log.info("ignoring Okta event type %s", kind)
+        return []
+
+    async def _group(self, event: LogEvent, tenant: str) -> list[schemas.CanonicalEvent]:
+        kind = event.eventType
+        group = self._target(event, "UserGroup")
+        subject = Subject("group", group.id)
+        if kind in {"group.user_membership.add", "group.user_membership.remove"}:
+            user = self._target(event, "User")
+            cls = schemas.GroupMemberAdded if kind.endswith("add") else schemas.GroupMemberRemoved
+            member = Member(user.id, user.alternateId)
+            return [self._make(cls, event, tenant, subject, members=(member,),
+                               display_name=group.displayName)]  # fmt: skip
+        if kind == "group.lifecycle.delete":
+            return [self._make(schemas.GroupDeleted, event, tenant, subject,
+                               display_name=group.displayName)]  # fmt: skip
+        if kind in {"group.lifecycle.create", "group.profile.update"}:
+            name = group.displayName if kind == "group.lifecycle.create" else None
+            if name is None:
+                name = await self._group_name(event, group)
+            if name is None:
+                return []
+            display = _mapping.clean(name)
+            if display is None:
+                raise Unmappable(f"Okta group {group.id} has no usable name")
+            return [self._make(schemas.GroupUpserted, event, tenant, subject,
+                               group=schemas.GroupState(display))]  # fmt: skip
+        log.info("ignoring Okta event type %s", kind)
+        return []
+
+    async def _group_name(self, event: LogEvent, group: _Target) -> str | None:
+        if self.api is None:
+            raise MissingSettings(f"Okta {event.eventType} carries no new name: {_NEEDS_API}")
+        found = await self.api.group(group.id)
+        return None if found is None else str(found.get("profile", {}).get("name") or "")
+
+    async def _user_state(self, event: LogEvent, user: _Target) -> schemas.UserState | None:
+        if self.api is not None:
+            found = await self.api.user(user.id)
+            if found is None:
+                log.info("Okta user %s is gone; its %s is moot", user.id, event.eventType)
+                return None
+            return self._from_profile(found)
+        if event.eventType == "user.account.update_profile":
+            raise MissingSettings(f"Okta {event.eventType} carries no profile values: {_NEEDS_API}")
+        if self.username_attribute != "login":
+            raise MissingSettings(
+                f"IDP_SYNC_USERNAME_ATTRIBUTE={self.username_attribute} needs the profile: "
+                + _NEEDS_API
+            )
+        return _mapping.user_state(
+            name=user.alternateId, display_name=user.displayName, given_name=None,
+            family_name=None, email_address=user.alternateId,
+        )  # fmt: skip
+
+    def _from_profile(self, found: dict[str, Any]) -> schemas.UserState:
+        profile: dict[str, Any] = found.get("profile", {})
+        if self.username_attribute not in profile:
+            raise Unmappable(
+                f"Okta profile has no {self.username_attribute!r} "
+                "(IDP_SYNC_USERNAME_ATTRIBUTE names the attribute that becomes userName)"
+            )
+        display = profile.get("displayName") or " ".join(
+            str(p) for p in (profile.get("firstName"), profile.get("lastName")) if p
+        )
+        return _mapping.user_state(
+            name=str(profile[self.username_attribute]), display_name=display,
+            given_name=profile.get("firstName"), family_name=profile.get("lastName"),
+            email_address=profile.get("email"),
+            active=found.get("status", "ACTIVE") in _ACTIVE_STATUSES,
+            title=profile.get("title"), department=profile.get("department"),
+            employee_number=profile.get("employeeNumber"),
+        )  # fmt: skip

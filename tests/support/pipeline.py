@@ -1,0 +1,80 @@
+"""idp-sync services as subprocesses on the real broker, for integration and e2e tests."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import os
+import secrets
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.shared.topology import Topology
+
+from . import broker
+from .processes import free_port, idp_sync, running, stop
+from .waiting import wait_until
+
+
+@dataclass
+class Pipeline:
+    gateway_url: str
+    topology: Topology
+    okta_secret: str
+    webhook_secret: str
+
+
+def service_env(amqp_url: str, topology: Topology) -> dict[str, str]:
+    return {
+        "IDP_SYNC_AMQP_URL": amqp_url,
+        "IDP_SYNC_NAMESPACE": topology.namespace,
+        "IDP_SYNC_SHARDS": str(topology.shards),
+    }
+
+
+@contextlib.contextmanager
+def normalizer_running(
+    amqp_url: str, topology: Topology, log: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``idp-sync normalizer``, ready once it consumes every raw queue."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own CLI
+            idp_sync("normalizer"), stdout=out, stderr=subprocess.STDOUT,
+            env={**os.environ, **service_env(amqp_url, topology), **(env or {})},
+        )  # fmt: skip
+
+    def consuming() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"normalizer exited:\n{log.read_text()}")
+        queues = [topology.raw_queue(s).name for s in topology.sources]
+        return all(asyncio.run(broker.consumers(amqp_url, q)) for q in queues)
+
+    try:
+        wait_until(consuming, within=30, interval=0.1, what="the normalizer consuming")
+        yield process
+    finally:
+        stop(process)
+
+
+@contextlib.contextmanager
+def gateway_and_normalizer(
+    amqp_url: str, topology: Topology, logs: Path, normalizer_env: dict[str, str] | None = None
+) -> Iterator[Pipeline]:
+    port = free_port()
+    okta_secret = f"Basic {secrets.token_urlsafe(24)}"
+    webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    env = {
+        **service_env(amqp_url, topology),
+        "IDP_SYNC_GATEWAY_PORT": str(port),
+        "IDP_SYNC_OKTA_AUTH_SECRET": okta_secret,
+        "IDP_SYNC_WEBHOOK_SECRET": webhook_secret,
+    }
+    url = f"http://127.0.0.1:{port}"
+    with (
+        running(["gateway"], ready_url=f"{url}/readyz", env=env, log=logs / "gateway.log"),
+        normalizer_running(amqp_url, topology, logs / "normalizer.log", normalizer_env),
+    ):
+        yield Pipeline(url, topology, okta_secret, webhook_secret)
