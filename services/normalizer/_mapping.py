@@ -21,7 +21,8 @@ def clean(text: str | None, limit: int = 1024) -> str | None:
     """``text`` without what AWS refuses, whitespace folded; ``None`` when nothing is left."""
     if text is None:
         return None
-    kept = "".join(c for c in text if c not in _FORBIDDEN and unicodedata.category(c)[0] != "C")
+    folded = " ".join(text.split())  # tabs and newlines become spaces, not glue
+    kept = "".join(c for c in folded if c not in _FORBIDDEN and unicodedata.category(c)[0] != "C")
     folded = " ".join(kept.split())[:limit].strip()
     return folded or None
 
