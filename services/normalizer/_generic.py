@@ -66,13 +66,9 @@ def _user_event(change: GenericChange, tenant: str) -> schemas.CanonicalEvent:
     user = change.user
     origin, subject = _origin(change, tenant), Subject("user", user.id)
     if change.type == "user.deactivated":
-        return canonical(
-            schemas.UserDeactivated, user_name=user.user_name, origin=origin, subject=subject
-        )
+        return canonical(schemas.UserDeactivated, origin, subject, user_name=user.user_name)
     if change.type == "user.deleted":
-        return canonical(
-            schemas.UserDeleted, user_name=user.user_name, origin=origin, subject=subject
-        )
+        return canonical(schemas.UserDeleted, origin, subject, user_name=user.user_name)
     state = _mapping.user_state(
         name=user.user_name, display_name=user.display_name, given_name=user.given_name,
         family_name=user.family_name, email_address=user.email, active=user.active,
@@ -87,26 +83,22 @@ def _group_event(change: GenericChange, tenant: str) -> schemas.CanonicalEvent:
     group = change.group
     origin, subject = _origin(change, tenant), Subject("group", group.id)
     if change.type == "group.deleted":
-        return canonical(
-            schemas.GroupDeleted, display_name=group.display_name, origin=origin, subject=subject
-        )
+        return canonical(schemas.GroupDeleted, origin, subject, display_name=group.display_name)
     if change.type == "group.upserted":
         name = _mapping.clean(group.display_name)
         if name is None:
             raise Unmappable(f"group.upserted change {change.id} has no usable display_name")
-        return canonical(
-            schemas.GroupUpserted, group=schemas.GroupState(name), origin=origin, subject=subject
-        )
+        return canonical(schemas.GroupUpserted, origin, subject, group=schemas.GroupState(name))
     if not change.members:
         raise Unmappable(f"{change.type} change {change.id} has no `members`")
     members = tuple(Member(m.id, m.user_name) for m in change.members)
-    cls = (
-        schemas.GroupMemberAdded
-        if change.type == "group.member_added"
-        else schemas.GroupMemberRemoved
-    )
+    shown = group.display_name
+    if change.type == "group.member_added":
+        return canonical(
+            schemas.GroupMemberAdded, origin, subject, members=members, display_name=shown
+        )
     return canonical(
-        cls, members=members, display_name=group.display_name, origin=origin, subject=subject
+        schemas.GroupMemberRemoved, origin, subject, members=members, display_name=shown
     )
 
 
