@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     username_attribute: str = "login"
     """The IdP attribute that becomes AWS ``userName``; it must equal the SAML NameID."""
 
+    state_url: SecretStr = SecretStr("sqlite:///.idp-sync/state.db")
+    """The writer's state store: ``sqlite:///path`` (one node) or ``postgresql://...``."""
+
     emulator_token: SecretStr | None = None
     """Bearer token of the bundled AWS SCIM emulator (``idp-sync emulator``)."""
 

@@ -87,3 +87,15 @@ async def consumers(url: str, queue: str) -> int:
         except aio_pika.exceptions.ChannelClosed:
             return 0
         return int(declared.declaration_result.consumer_count or 0)
+
+
+POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def postgres_dsn() -> str:
+    """The local PostgreSQL; the test fails (never skips) when it cannot be reached."""
+    try:
+        socket.create_connection(("127.0.0.1", 5432), 3).close()
+    except OSError as error:
+        pytest.fail(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({error}); start it.")
+    return POSTGRES_DSN

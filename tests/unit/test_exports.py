@@ -15,6 +15,10 @@ SURFACES = {
         "Fate", "IdpUnavailable", "MissingSettings", "NormalizeError", "OktaApi",
         "OktaNormalizer", "Unmappable", "create_broker", "fate_of", "serve",
     },
+    "services.scim_writer": {
+        "DEFAULT_STATE_URL", "AwsObject", "PostgresStore", "SqliteStore", "StateStore",
+        "StoreUnavailable", "store_for",
+    },
     "services.gateway": {
         "BrokerPublisher", "BrokerUnavailable", "GatewayConfig", "RawEvent", "create_app",
     },

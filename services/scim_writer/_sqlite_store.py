@@ -1,0 +1,106 @@
+"""The state store in an embedded SQLite file: the default, for a single writer node."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import aiosqlite
+
+from ._state_store import AwsObject, ObjectKind, StoreUnavailable
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS applied_events (
+    idempotency_key TEXT PRIMARY KEY, outcome TEXT NOT NULL, applied_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS subject_versions (subject TEXT PRIMARY KEY, version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS aws_objects (
+    kind TEXT NOT NULL, external_id TEXT NOT NULL, aws_id TEXT NOT NULL,
+    owned INTEGER NOT NULL, PRIMARY KEY (kind, external_id));
+"""
+
+
+class SqliteStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: aiosqlite.Connection | None = None
+        # One connection: transactions of concurrent handlers must not interleave on it.
+        self._writing = asyncio.Lock()
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StoreUnavailable("the state store is not open")
+        return self._db
+
+    async def open(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = await aiosqlite.connect(self.path, isolation_level=None)
+            await self._db.execute("PRAGMA journal_mode=WAL")
+            await self._db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps it crash-safe
+            await self._db.executescript(SCHEMA)
+        except (OSError, aiosqlite.Error) as error:
+            raise StoreUnavailable(
+                f"cannot open the state store at {self.path}: {error}"
+            ) from error
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def outcome(self, idempotency_key: str) -> str | None:
+        query = "SELECT outcome FROM applied_events WHERE idempotency_key = ?"
+        async with self.db.execute(query, (idempotency_key,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else str(row[0])
+
+    async def last_version(self, subject: str) -> int | None:
+        query = "SELECT version FROM subject_versions WHERE subject = ?"
+        async with self.db.execute(query, (subject,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else int(row[0])
+
+    async def aws_object(self, kind: ObjectKind, external_id: str) -> AwsObject | None:
+        query = "SELECT aws_id, owned FROM aws_objects WHERE kind = ? AND external_id = ?"
+        async with self.db.execute(query, (kind, external_id)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else AwsObject(kind, external_id, str(row[0]), bool(row[1]))
+
+    async def record(
+        self, idempotency_key: str, outcome: str, *, versions: Mapping[str, int],
+        objects: Sequence[AwsObject] = (), forgotten: Sequence[tuple[ObjectKind, str]] = (),
+    ) -> None:  # fmt: skip
+        async with self._writing:
+            await self._record(idempotency_key, outcome, versions, objects, forgotten)
+
+    async def _record(
+        self, idempotency_key: str, outcome: str, versions: Mapping[str, int],
+        objects: Sequence[AwsObject], forgotten: Sequence[tuple[ObjectKind, str]],
+    ) -> None:  # fmt: skip
+        db = self.db
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            await db.execute(
+                "INSERT INTO applied_events VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (idempotency_key, outcome, dt.datetime.now(dt.UTC).isoformat()),
+            )
+            await db.executemany(
+                "INSERT INTO subject_versions VALUES (?, ?) ON CONFLICT (subject) DO UPDATE"
+                " SET version = excluded.version WHERE excluded.version > version",
+                list(versions.items()),
+            )
+            await db.executemany(
+                "INSERT INTO aws_objects VALUES (?, ?, ?, ?) ON CONFLICT (kind, external_id)"
+                " DO UPDATE SET aws_id = excluded.aws_id, owned = excluded.owned",
+                [(o.kind, o.external_id, o.aws_id, int(o.owned)) for o in objects],
+            )
+            await db.executemany(
+                "DELETE FROM aws_objects WHERE kind = ? AND external_id = ?", list(forgotten)
+            )
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        await db.execute("COMMIT")

@@ -1,0 +1,55 @@
+"""What the writer remembers between messages, behind one interface.
+
+- applied idempotency keys and the outcome each got, so a redelivered event is a no-op;
+- the last applied source version per subject (user, group, membership pair), so a late
+  or replayed older event is skipped instead of undoing a newer one;
+- the IdP object <-> AWS id map, and whether idp-sync owns the AWS object (created it, or
+  adopted it on purpose), so nothing else in AWS is ever touched.
+
+``record`` writes all of one event's effects in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+ObjectKind = Literal["user", "group"]
+
+
+@dataclass(frozen=True)
+class AwsObject:
+    """An AWS user or group known to idp-sync, by the ``externalId`` idp-sync gave it."""
+
+    kind: ObjectKind
+    external_id: str
+    aws_id: str
+    owned: bool = True
+
+
+class StateStore(Protocol):
+    """The writer's memory. Implementations: SQLite (one node), PostgreSQL (replicas)."""
+
+    async def open(self) -> None:
+        """Connect and create the tables if they are missing."""
+
+    async def close(self) -> None: ...
+
+    async def outcome(self, idempotency_key: str) -> str | None:
+        """The outcome recorded for this key, or ``None`` if it was never applied."""
+
+    async def last_version(self, subject: str) -> int | None: ...
+
+    async def aws_object(self, kind: ObjectKind, external_id: str) -> AwsObject | None: ...
+
+    async def record(
+        self, idempotency_key: str, outcome: str, *, versions: Mapping[str, int],
+        objects: Sequence[AwsObject] = (), forgotten: Sequence[tuple[ObjectKind, str]] = (),
+    ) -> None:  # fmt: skip
+        """In one transaction: the key's outcome, each subject's version (only ever raised),
+        the AWS objects learned and the ones forgotten (deleted)."""
+
+
+class StoreUnavailable(Exception):
+    """The state store cannot be reached or refused the operation."""
