@@ -16,8 +16,10 @@ SURFACES = {
         "OktaNormalizer", "Unmappable", "create_broker", "fate_of", "serve",
     },
     "services.scim_writer": {
-        "DEFAULT_STATE_URL", "AwsObject", "PostgresStore", "SqliteStore", "StateStore",
-        "StoreUnavailable", "store_for",
+        "DEFAULT_STATE_URL", "MAX_MEMBER_CHANGES", "AdaptiveRateLimit", "AwsConflict",
+        "AwsNotFound", "AwsObject", "AwsRefused", "AwsScim", "AwsScimError", "AwsServerError",
+        "AwsThrottled", "AwsUnauthorized", "AwsUnreachable", "PostgresStore", "ScimEndpoint",
+        "SqliteStore", "StateStore", "StoreUnavailable", "store_for", "user_resource",
     },
     "services.gateway": {
         "BrokerPublisher", "BrokerUnavailable", "GatewayConfig", "RawEvent", "create_app",
