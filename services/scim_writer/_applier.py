@@ -1,0 +1,191 @@
+"""Applying one canonical event to AWS with the fewest calls, exactly once in effect.
+
+Before any call: a key already applied is a duplicate; an event older than what was
+applied for its subject is stale (so a replayed upsert never resurrects a deleted user).
+AWS objects are found by the ``externalId`` idp-sync gives them; an object idp-sync did
+not create is touched only when adoption is on. Principals are never deleted to be
+re-created: their AWS ids carry account assignments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+from dataclasses import dataclass
+
+import schemas
+
+from ._aws_errors import AwsConflict, AwsNotFound
+from ._aws_scim import AwsScim, Resource
+from ._bodies import user_resource
+from ._state_store import AwsObject, ObjectKind, StateStore
+
+
+class Outcome(enum.Enum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    STALE = "stale"
+    NOT_OWNED = "not-owned"
+    NOTHING_TO_DO = "nothing-to-do"
+
+
+class MemberNotYetProvisioned(Exception):
+    """A membership names a user or group AWS does not have yet: retry later."""
+
+
+def _external_id(event: schemas.CanonicalEvent, idp_id: str | None = None) -> str:
+    return schemas.external_id(event.source, event.idp_tenant, idp_id or event.subject.idp_id)
+
+
+@dataclass
+class Applier:
+    store: StateStore
+    aws: AwsScim
+    adopt_existing: bool = False
+
+    async def apply(self, event: schemas.CanonicalEvent) -> Outcome:
+        """Converge AWS to ``event``; AWS errors propagate for the caller to give a fate."""
+        skipped = await self._skipped(event)
+        if skipped is not None:
+            return skipped
+        match event:
+            case schemas.UserUpserted():
+                return await self._upsert_user(event)
+            case schemas.UserDeactivated() | schemas.UserDeleted():
+                return await self._retire_user(event)
+            case schemas.GroupUpserted():
+                return await self._upsert_group(event)
+            case schemas.GroupDeleted():
+                return await self._delete_group(event)
+            case _:
+                return await self._change_members(event)
+
+    async def _skipped(self, event: schemas.CanonicalEvent) -> Outcome | None:
+        if await self.store.outcome(event.idempotency_key) is not None:
+            return Outcome.DUPLICATE
+        if isinstance(event, schemas.GroupMemberAdded | schemas.GroupMemberRemoved):
+            return None  # versions are per membership pair, checked member by member
+        last = await self.store.last_version(event.subject.shard_key)
+        if last is not None and event.source_version < last:
+            await self.store.record(event.idempotency_key, Outcome.STALE.value, versions={})
+            return Outcome.STALE
+        return None
+
+    async def _known(self, kind: ObjectKind, external_id: str) -> AwsObject | None:
+        """The AWS object for ``external_id``: from memory, else by AWS's own filter."""
+        known = await self.store.aws_object(kind, external_id)
+        if known is not None:
+            return known
+        lookup = self.aws.user_by_external_id if kind == "user" else self.aws.group_by_external_id
+        found = await lookup(external_id)
+        return None if found is None else AwsObject(kind, external_id, found["id"])
+
+    async def _done(
+        self, event: schemas.CanonicalEvent, outcome: Outcome, *,
+        objects: tuple[AwsObject, ...] = (), forgotten: tuple[tuple[ObjectKind, str], ...] = (),
+    ) -> Outcome:  # fmt: skip
+        versions = {event.subject.shard_key: event.source_version}
+        await self.store.record(event.idempotency_key, outcome.value, versions=versions,
+                                objects=objects, forgotten=forgotten)  # fmt: skip
+        return outcome
+
+    def _adopted(self, found: Resource | None, kind: ObjectKind, ext: str) -> AwsObject | None:
+        """An AWS object idp-sync did not create becomes ours only when adoption is on."""
+        if found is None or not self.adopt_existing:
+            return None
+        return AwsObject(kind, ext, found["id"], owned=False)
+
+    async def _upsert_user(self, event: schemas.UserUpserted) -> Outcome:
+        ext = _external_id(event)
+        body = user_resource(event.user, ext)
+        known = await self._known("user", ext)
+        if known is None and self.adopt_existing:
+            same_name = await self.aws.user_by_name(event.user.user_name)
+            known = self._adopted(same_name, "user", ext)
+        if known is not None:
+            await self.aws.replace_user(known.aws_id, body)
+            return await self._done(event, Outcome.APPLIED, objects=(known,))
+        try:
+            created = await self.aws.create_user(body)
+        except AwsConflict:
+            # Our earlier create may have applied with its answer lost: look before failing.
+            found = await self.aws.user_by_external_id(ext)
+            if found is None:
+                return await self._done(event, Outcome.NOT_OWNED)  # someone else's user
+            await self.aws.replace_user(found["id"], body)
+            created = found
+        return await self._done(
+            event, Outcome.APPLIED, objects=(AwsObject("user", ext, created["id"]),)
+        )
+
+    async def _retire_user(self, event: schemas.UserDeactivated | schemas.UserDeleted) -> Outcome:
+        ext = _external_id(event)
+        known = await self._known("user", ext)
+        if known is None:
+            return await self._done(event, Outcome.NOTHING_TO_DO)
+        if isinstance(event, schemas.UserDeactivated):
+            await self.aws.set_active(known.aws_id, active=False)
+            return await self._done(event, Outcome.APPLIED, objects=(known,))
+        with contextlib.suppress(AwsNotFound):  # already gone: the goal holds
+            await self.aws.delete_user(known.aws_id)
+        return await self._done(event, Outcome.APPLIED, forgotten=(("user", ext),))
+
+    async def _upsert_group(self, event: schemas.GroupUpserted) -> Outcome:
+        ext = _external_id(event)
+        name = event.group.display_name
+        known = await self._known("group", ext)
+        if known is None and self.adopt_existing:
+            known = self._adopted(await self.aws.group_by_name(name), "group", ext)
+        if known is not None:
+            await self.aws.rename_group(known.aws_id, name)  # a rename keeps the AWS id
+            return await self._done(event, Outcome.APPLIED, objects=(known,))
+        try:
+            created = await self.aws.create_group(name, ext)
+        except AwsConflict:
+            found = await self.aws.group_by_external_id(ext)
+            if found is None:
+                return await self._done(event, Outcome.NOT_OWNED)  # e.g. a hand-made group
+            created = found
+        return await self._done(
+            event, Outcome.APPLIED, objects=(AwsObject("group", ext, created["id"]),)
+        )
+
+    async def _delete_group(self, event: schemas.GroupDeleted) -> Outcome:
+        ext = _external_id(event)
+        known = await self._known("group", ext)
+        if known is None:
+            return await self._done(event, Outcome.NOTHING_TO_DO)
+        with contextlib.suppress(AwsNotFound):
+            await self.aws.delete_group(known.aws_id)
+        return await self._done(event, Outcome.APPLIED, forgotten=(("group", ext),))
+
+    async def _change_members(
+        self, event: schemas.GroupMemberAdded | schemas.GroupMemberRemoved
+    ) -> Outcome:
+        adding = isinstance(event, schemas.GroupMemberAdded)
+        group = await self._known("group", _external_id(event))
+        if group is None:
+            raise MemberNotYetProvisioned(f"group {event.subject.idp_id} is not in AWS yet")
+        versions: dict[str, int] = {}
+        user_ids: list[str] = []
+        for member in event.members:
+            pair = f"member:{event.subject.idp_id}:{member.idp_id}"
+            last = await self.store.last_version(pair)
+            if last is not None and event.source_version < last:
+                continue  # a newer change of this pair was applied already
+            user = await self._known("user", _external_id(event, member.idp_id))
+            if user is None and adding:
+                raise MemberNotYetProvisioned(f"user {member.idp_id} is not in AWS yet")
+            versions[pair] = event.source_version
+            if user is not None:
+                user_ids.append(user.aws_id)
+        if not user_ids:
+            await self.store.record(event.idempotency_key, Outcome.STALE.value, versions=versions)
+            return Outcome.STALE if not versions else Outcome.NOTHING_TO_DO
+        if adding:
+            await self.aws.change_members(group.aws_id, add=user_ids)
+        else:
+            await self.aws.change_members(group.aws_id, remove=user_ids)
+        await self.store.record(event.idempotency_key, Outcome.APPLIED.value, versions=versions,
+                                objects=(group,))  # fmt: skip
+        return Outcome.APPLIED
