@@ -6,6 +6,9 @@
       {ns}.events.shard-<n>     quorum queue per shard, single active consumer (the writer)
     {ns}.dead-letter    direct exchange; routing key = the queue a message died in
       <queue>.dlq               quorum queue per work queue: what was refused, with why
+    {ns}.retry-<s>s     fanout exchange per delay tier (1 s, 5 s, 30 s, 120 s)
+      {ns}.retry-<s>s           quorum queue with that TTL, dead-lettering back to
+                                {ns}.events under the message's own routing key (its shard)
 
 Work queues dead-letter at least once (``x-dead-letter-strategy``) and cap redeliveries
 (``x-delivery-limit``): RabbitMQ 3.10 has no default limit, so a poison message that
@@ -21,6 +24,8 @@ from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExcha
 from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
 DEFAULT_SOURCES = ("okta", "generic")
+RETRY_TIERS = (1, 5, 30, 120)
+"""Delay tiers in seconds: one TTL per queue, since RabbitMQ expires only at the head."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,28 @@ class Topology:
             routing_key=work_queue.name,
         )  # fmt: skip
 
+    def retry_exchange(self, seconds: int) -> RabbitExchange:
+        return RabbitExchange(
+            f"{self.namespace}.retry-{seconds}s", ExchangeType.FANOUT, durable=True
+        )
+
+    def retry_queue(self, seconds: int) -> RabbitQueue:
+        """Holds a message ``seconds``, then hands it back to its shard."""
+        arguments: QuorumQueueArgs = {
+            "x-message-ttl": seconds * 1000,
+            "x-dead-letter-exchange": self.events_exchange.name,
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        }
+        return RabbitQueue(
+            f"{self.namespace}.retry-{seconds}s", QueueType.QUORUM, durable=True,
+            arguments=arguments,
+        )  # fmt: skip
+
+    def retry_tier(self, wait: float) -> int:
+        """The shortest tier that waits at least ``wait`` seconds (the longest if none)."""
+        return next((t for t in RETRY_TIERS if t >= wait), RETRY_TIERS[-1])
+
     @property
     def work_queues(self) -> list[tuple[RabbitExchange, RabbitQueue]]:
         raw = [(self.raw_exchange, self.raw_queue(source)) for source in self.sources]
@@ -93,10 +120,12 @@ class Topology:
 
     def all_queues(self) -> list[RabbitQueue]:
         work = [queue for _, queue in self.work_queues]
-        return work + [self.dead_letter_queue(queue) for queue in work]
+        retries = [self.retry_queue(t) for t in RETRY_TIERS]
+        return work + [self.dead_letter_queue(queue) for queue in work] + retries
 
     def all_exchanges(self) -> list[RabbitExchange]:
-        return [self.raw_exchange, self.events_exchange, self.dead_letter_exchange]
+        retries = [self.retry_exchange(t) for t in RETRY_TIERS]
+        return [self.raw_exchange, self.events_exchange, self.dead_letter_exchange, *retries]
 
 
 async def declare(broker: RabbitBroker, topology: Topology) -> None:
@@ -109,3 +138,7 @@ async def declare(broker: RabbitBroker, topology: Topology) -> None:
         dlq = topology.dead_letter_queue(queue)
         declared_dlq = await broker.declare_queue(dlq)
         await declared_dlq.bind(dead_letter, routing_key=dlq.routing_key)
+    for seconds in RETRY_TIERS:
+        delay_exchange = await broker.declare_exchange(topology.retry_exchange(seconds))
+        delay_queue = await broker.declare_queue(topology.retry_queue(seconds))
+        await delay_queue.bind(delay_exchange)

@@ -113,3 +113,20 @@ async def test_a_shard_has_one_active_consumer(amqp_url: str, topology: Topology
         await asyncio.wait_for(done.wait(), timeout=10)
     assert received["first"] == [str(i).encode() for i in range(20)]
     assert received["second"] == []
+
+
+async def test_a_retried_message_comes_back_to_its_own_shard_after_the_delay(
+    amqp_url: str, topology: Topology
+) -> None:
+    async with RabbitBroker(amqp_url) as broker:
+        await declare(broker, topology)
+    assert [topology.retry_tier(w) for w in (0, 1, 2, 29, 31, 999)] == [1, 1, 5, 30, 120, 120]
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        await _publish(channel, topology.retry_exchange(1).name, "shard-1", b"try again")
+        message = await _get(channel, topology.shard_queue(1).name)
+        assert message.body == b"try again"
+        deaths: Any = message.headers["x-death"]
+        assert deaths[0]["reason"] == "expired"
+        await message.ack()
