@@ -7,6 +7,7 @@ import typer
 from ._emulator import emulator_app
 from ._gateway import gateway
 from ._normalizer import normalizer
+from ._writer import writer
 
 app = typer.Typer(
     name="idp-sync",
@@ -18,6 +19,7 @@ app = typer.Typer(
 app.add_typer(emulator_app, name="emulator")
 app.command()(gateway)
 app.command()(normalizer)
+app.command()(writer)
 
 
 @app.command()

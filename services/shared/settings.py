@@ -42,6 +42,16 @@ class Settings(BaseSettings):
     username_attribute: str = "login"
     """The IdP attribute that becomes AWS ``userName``; it must equal the SAML NameID."""
 
+    scim_url: str | None = None
+    """AWS SCIM endpoint, ``https://scim.<region>.amazonaws.com/<tenant>/scim/v2``."""
+    scim_token: SecretStr | None = None
+    """AWS SCIM bearer token (IAM Identity Center > Settings > Automatic provisioning)."""
+    scim_requests_per_second: float = 20.0
+    """Client-side ceiling on AWS SCIM calls; halved on every 429, then regained slowly."""
+    adopt_existing: bool = False
+    """Let the writer take over AWS users/groups it did not create (matched by name)."""
+    max_attempts: int = 8
+    """Attempts at a passing failure (429, 5xx, timeouts) before the event is dead-lettered."""
     state_url: SecretStr = SecretStr("sqlite:///.idp-sync/state.db")
     """The writer's state store: ``sqlite:///path`` (one node) or ``postgresql://...``."""
 

@@ -78,3 +78,27 @@ def gateway_and_normalizer(
         normalizer_running(amqp_url, topology, logs / "normalizer.log", normalizer_env),
     ):
         yield Pipeline(url, topology, okta_secret, webhook_secret)
+
+
+@contextlib.contextmanager
+def writer_running(
+    amqp_url: str, topology: Topology, log: Path, env: dict[str, str]
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``idp-sync writer``, ready once every shard queue has its consumer."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own CLI
+            idp_sync("writer"), stdout=out, stderr=subprocess.STDOUT,
+            env={**os.environ, **service_env(amqp_url, topology), **env},
+        )  # fmt: skip
+
+    def consuming() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"writer exited:\n{log.read_text()}")
+        queues = [topology.shard_queue(n).name for n in range(topology.shards)]
+        return all(asyncio.run(broker.consumers(amqp_url, q)) for q in queues)
+
+    try:
+        wait_until(consuming, within=30, interval=0.1, what="the writer consuming")
+        yield process
+    finally:
+        stop(process)
