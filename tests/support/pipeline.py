@@ -36,27 +36,41 @@ def service_env(amqp_url: str, topology: Topology) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def normalizer_running(
-    amqp_url: str, topology: Topology, log: Path, env: dict[str, str] | None = None
-) -> Iterator[subprocess.Popen[bytes]]:
-    """``idp-sync normalizer``, ready once it consumes every raw queue."""
+def consumer_running(
+    command: str, amqp_url: str, topology: Topology, queues: list[str], *, log: Path,
+    env: dict[str, str] | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:  # fmt: skip
+    """``idp-sync COMMAND``, ready once each of ``queues`` has a consumer."""
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - our own CLI
-            idp_sync("normalizer"), stdout=out, stderr=subprocess.STDOUT,
+            idp_sync(command), stdout=out, stderr=subprocess.STDOUT,
             env={**os.environ, **service_env(amqp_url, topology), **(env or {})},
         )  # fmt: skip
 
     def consuming() -> bool:
         if process.poll() is not None:
-            raise RuntimeError(f"normalizer exited:\n{log.read_text()}")
-        queues = [topology.raw_queue(s).name for s in topology.sources]
+            raise RuntimeError(f"{command} exited:\n{log.read_text()}")
         return all(asyncio.run(broker.consumers(amqp_url, q)) for q in queues)
 
     try:
-        wait_until(consuming, within=30, interval=0.1, what="the normalizer consuming")
+        wait_until(consuming, within=30, interval=0.1, what=f"the {command} consuming")
         yield process
     finally:
         stop(process)
+
+
+def normalizer_running(
+    amqp_url: str, topology: Topology, log: Path, env: dict[str, str] | None = None
+) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    queues = [topology.raw_queue(s).name for s in topology.sources]
+    return consumer_running("normalizer", amqp_url, topology, queues, log=log, env=env)
+
+
+def writer_running(
+    amqp_url: str, topology: Topology, log: Path, env: dict[str, str]
+) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    queues = [topology.shard_queue(n).name for n in range(topology.shards)]
+    return consumer_running("writer", amqp_url, topology, queues, log=log, env=env)
 
 
 @contextlib.contextmanager
@@ -78,27 +92,3 @@ def gateway_and_normalizer(
         normalizer_running(amqp_url, topology, logs / "normalizer.log", normalizer_env),
     ):
         yield Pipeline(url, topology, okta_secret, webhook_secret)
-
-
-@contextlib.contextmanager
-def writer_running(
-    amqp_url: str, topology: Topology, log: Path, env: dict[str, str]
-) -> Iterator[subprocess.Popen[bytes]]:
-    """``idp-sync writer``, ready once every shard queue has its consumer."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own CLI
-            idp_sync("writer"), stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, **service_env(amqp_url, topology), **env},
-        )  # fmt: skip
-
-    def consuming() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(f"writer exited:\n{log.read_text()}")
-        queues = [topology.shard_queue(n).name for n in range(topology.shards)]
-        return all(asyncio.run(broker.consumers(amqp_url, q)) for q in queues)
-
-    try:
-        wait_until(consuming, within=30, interval=0.1, what="the writer consuming")
-        yield process
-    finally:
-        stop(process)
