@@ -10,7 +10,7 @@ import msgspec
 from ._applier import MemberNotYetProvisioned
 from ._aws_errors import AwsConflict, AwsNotFound, AwsRefused, AwsThrottled
 
-MAX_BACKOFF = 120.0
+MAX_BACKOFF = 300.0
 
 
 class Fate(enum.Enum):

@@ -6,7 +6,7 @@
       {ns}.events.shard-<n>     quorum queue per shard, single active consumer (the writer)
     {ns}.dead-letter    direct exchange; routing key = the queue a message died in
       <queue>.dlq               quorum queue per work queue: what was refused, with why
-    {ns}.retry-<s>s     fanout exchange per delay tier (1 s, 5 s, 30 s, 120 s)
+    {ns}.retry-<s>s     fanout exchange per delay tier (1, 2, 5, 15, 60, 300 s)
       {ns}.retry-<s>s           quorum queue with that TTL, dead-lettering back to
                                 {ns}.events under the message's own routing key (its shard)
 
@@ -24,7 +24,7 @@ from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExcha
 from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
 DEFAULT_SOURCES = ("okta", "generic")
-RETRY_TIERS = (1, 5, 30, 120)
+RETRY_TIERS = (1, 2, 5, 15, 60, 300)
 """Delay tiers in seconds: one TTL per queue, since RabbitMQ expires only at the head."""
 
 

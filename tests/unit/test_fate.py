@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import msgspec
+import pytest
+
+from services.scim_writer import (
+    AwsConflict,
+    AwsRefused,
+    AwsServerError,
+    AwsThrottled,
+    AwsUnreachable,
+)
+from services.scim_writer._applier import MemberNotYetProvisioned
+from services.scim_writer._fate import Fate, decide
+
+
+@pytest.mark.parametrize(
+    "error",
+    [AwsRefused("CreateUser", 400, "Request is unparsable"), AwsConflict("CreateUser", 409, ""),
+     msgspec.DecodeError("bad event")],
+)  # fmt: skip
+def test_refusals_are_dead_lettered_at_once(error: Exception) -> None:
+    assert decide(error, attempts=1, max_attempts=8).fate is Fate.DEAD_LETTER
+
+
+@pytest.mark.parametrize(
+    "error",
+    [AwsThrottled("ListUsers", 429, "", None), AwsServerError("CreateUser", 500, "", None),
+     AwsUnreachable("CreateUser", None, "ReadTimeout"), MemberNotYetProvisioned("u1")],
+)  # fmt: skip
+def test_passing_failures_are_retried_with_growing_waits(error: Exception) -> None:
+    waits = [decide(error, attempts=n, max_attempts=8).wait for n in range(1, 8)]
+    assert all(decide(error, attempts=n, max_attempts=8).fate is Fate.RETRY for n in range(1, 8))
+    assert waits == sorted(waits)
+    assert waits[-1] > waits[0]
+    assert decide(error, attempts=8, max_attempts=8).fate is Fate.DEAD_LETTER
+
+
+def test_retry_after_is_honoured() -> None:
+    throttled = AwsThrottled("CreateUser", 429, "", retry_after=17)
+    assert decide(throttled, attempts=1, max_attempts=8).wait == 17
+
+
+def test_success_is_acked() -> None:
+    assert decide(None, attempts=1, max_attempts=8).fate is Fate.ACK
