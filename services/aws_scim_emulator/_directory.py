@@ -120,6 +120,12 @@ class Directory:
         ):
             index.put(value, group["id"]) if add else index.drop(value)
 
+    def replace_group(self, old: Resource, new: Resource) -> None:
+        """Put ``new`` where ``old`` was, keeping the unique indexes right."""
+        self.index_group(old, add=False)
+        self.groups[new["id"]] = new
+        self.index_group(new, add=True)
+
     def add_member(self, group_id: str, user_id: str) -> None:
         self.members.setdefault(group_id, set()).add(user_id)
         self.groups_of.setdefault(user_id, set()).add(group_id)

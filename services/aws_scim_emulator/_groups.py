@@ -101,9 +101,7 @@ def patch(directory: Directory, group_id: str, body: Any, behaviour: Behaviour) 
     new = _resource(group_id, change.attrs, group["meta"]["created"])
     directory.check_group_unique(new, group_id)
     adds = _known_members(directory, change.add, behaviour)
-    directory.index_group(group, add=False)
-    directory.groups[group_id] = new
-    directory.index_group(new, add=True)
+    directory.replace_group(group, new)
     for user_id in adds:
         directory.add_member(group_id, user_id)
     for user_id in change.remove:
@@ -119,9 +117,7 @@ def replace(directory: Directory, group_id: str, body: Any, behaviour: Behaviour
     new = _resource(group_id, attrs, group["meta"]["created"])
     directory.check_group_unique(new, group_id)
     members = _known_members(directory, member_ids, behaviour)
-    directory.index_group(group, add=False)
-    directory.groups[group_id] = new
-    directory.index_group(new, add=True)
+    directory.replace_group(group, new)
     for user_id in list(directory.members.get(group_id, ())):
         directory.remove_member(group_id, user_id)
     for user_id in members:

@@ -16,6 +16,7 @@ from typing import Any
 from ._config import Behaviour
 from ._directory import Directory, Resource, UniqueIndex
 from ._errors import InvalidRequest, NotFound
+from ._validation import ENTERPRISE_URN
 
 LIST_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 MAX_PAGE = 100
@@ -74,7 +75,7 @@ def users(directory: Directory, flt: Filter | None) -> list[Resource]:
             return [table[flt["id"]]] if flt["id"] in table else []
         case ["id", "manager"]:
             user = table.get(flt["id"])
-            ext = (user or {}).get("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
+            ext = (user or {}).get(ENTERPRISE_URN)
             manager = (ext or {}).get("manager", {}).get("value")
             return [user] if user and manager == flt["manager"] else []
     raise InvalidRequest

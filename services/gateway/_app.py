@@ -118,24 +118,20 @@ def _routes(config: GatewayConfig, publisher: RawEventPublisher) -> list[Route]:
     return routes
 
 
-def create_app(
-    config: GatewayConfig, amqp_url: str, publisher: BrokerPublisher | None = None
-) -> Starlette:
+def create_app(config: GatewayConfig, amqp_url: str) -> Starlette:
     """The gateway ASGI app; it connects to the broker in the background once started."""
-    if publisher is None:
-        broker = RabbitBroker(
-            amqp_url,
-            default_channel=Channel(publisher_confirms=True, on_return_raises=True),
-            logger=None,
-        )
-        publisher = BrokerPublisher(broker, config.topology, config.publish_timeout)
-    chosen = publisher
+    broker = RabbitBroker(
+        amqp_url,
+        default_channel=Channel(publisher_confirms=True, on_return_raises=True),
+        logger=None,
+    )
+    publisher = BrokerPublisher(broker, config.topology, config.publish_timeout)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        connecting = asyncio.create_task(chosen.keep_connecting())
+        connecting = asyncio.create_task(publisher.keep_connecting())
         yield
         connecting.cancel()
-        await chosen.broker.stop()
+        await broker.stop()
 
-    return Starlette(routes=_routes(config, chosen), lifespan=lifespan)
+    return Starlette(routes=_routes(config, publisher), lifespan=lifespan)

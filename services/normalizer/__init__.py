@@ -1,6 +1,8 @@
 """The normalizer: each IdP's dialect in, canonical events (already within AWS's rules) out."""
 
-from ._app import Fate, create_broker, fate_of, serve
+from services.shared.fates import Fate
+
+from ._app import create_broker, fate_of, serve
 from ._errors import IdpUnavailable, MissingSettings, NormalizeError, Unmappable
 from ._okta import OktaNormalizer
 from ._okta_api import OktaApi

@@ -7,7 +7,6 @@ source's DLQ at once with the reason; what failed for a passing reason is retrie
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from faststream.rabbit.schemas import Channel
 
 import schemas
 from services.shared.dead_letters import dead_letter
+from services.shared.fates import Fate
 from services.shared.topology import Topology, declare
 
 from . import _generic
@@ -30,16 +30,8 @@ log = logging.getLogger("idp_sync.normalizer")
 Normalize = Callable[[bytes, str], Awaitable[list[schemas.CanonicalEvent]]]
 
 
-class Fate(enum.Enum):
-    ACK = "ack"
-    RETRY = "retry"
-    DEAD_LETTER = "dead-letter"
-
-
-def fate_of(error: Exception | None) -> Fate:
-    """The one place that decides what an outcome means for the raw message."""
-    if error is None:
-        return Fate.ACK
+def fate_of(error: Exception) -> Fate:
+    """The one place that decides what a failure means for the raw message."""
     if isinstance(error, IdpUnavailable):
         return Fate.RETRY
     if isinstance(error, Unmappable):

@@ -18,10 +18,11 @@ from faststream.rabbit.schemas import Channel
 
 import schemas
 from services.shared.dead_letters import ATTEMPTS, dead_letter
+from services.shared.fates import Fate
 from services.shared.topology import Topology, declare
 
 from ._applier import Applier
-from ._fate import Fate, decide
+from ._fate import decide
 
 log = logging.getLogger("idp_sync.writer")
 

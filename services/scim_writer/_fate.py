@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
 import msgspec
+
+from services.shared.fates import Fate
 
 from ._applier import MemberNotYetProvisioned
 from ._aws_errors import AwsConflict, AwsNotFound, AwsRefused, AwsThrottled
 
 MAX_BACKOFF = 300.0
-
-
-class Fate(enum.Enum):
-    ACK = "ack"
-    RETRY = "retry"
-    DEAD_LETTER = "dead-letter"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from services.scim_writer import (
     AwsUnreachable,
 )
 from services.scim_writer._applier import MemberNotYetProvisioned
-from services.scim_writer._fate import Fate, decide
+from services.scim_writer._fate import decide
+from services.shared.fates import Fate
 
 
 @pytest.mark.parametrize(
