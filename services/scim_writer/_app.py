@@ -2,15 +2,19 @@
 
 Each message is applied (or skipped) and then acked; a retry is republished to the delay
 tier that honours its wait, and acked only after the broker confirmed that; a dead letter
-likewise. Prefetch 1 keeps one shard's events in order.
+likewise. A shard's events are applied one at a time; membership events of one group that
+are already delivered are combined into as few PATCHes as AWS allows. Order is best effort
+by design: the state store's versions make a late older event a no-op.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import msgspec
 from faststream import AckPolicy, FastStream
 from faststream.rabbit import RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
@@ -21,10 +25,25 @@ from services.shared.dead_letters import ATTEMPTS, dead_letter
 from services.shared.fates import Fate
 from services.shared.topology import Topology, declare
 
-from ._applier import Applier
+from ._applier import Applier, MembershipEvent, Outcome
 from ._fate import decide
 
 log = logging.getLogger("idp_sync.writer")
+
+PREFETCH = 100
+"""Per shard: deliveries waiting in the writer, the pool membership events are combined from."""
+
+
+@dataclass
+class _Shard:
+    """One shard's consumer: handlers run one at a time, membership events of one group
+    that are already delivered and waiting are applied together."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    waiting: int = 0
+    """Delivered messages of this shard waiting for the lock."""
+    members: list[tuple[RabbitMessage, MembershipEvent]] = field(default_factory=list)
+    """Membership events of one group, unacked, to be applied in one go."""
 
 
 @dataclass
@@ -33,14 +52,47 @@ class Writer:
     topology: Topology
     applier: Applier
     max_attempts: int = 8
+    _shards: dict[str, _Shard] = field(default_factory=dict)
 
     async def handle(self, message: RabbitMessage, queue: RabbitQueue) -> None:
+        # aiormq runs a task per delivery, so with prefetch > 1 handlers would overlap:
+        # the lock keeps one shard's events one at a time (and, in practice, in order).
+        shard = self._shards.setdefault(queue.name, _Shard())
+        shard.waiting += 1
+        async with shard.lock:
+            shard.waiting -= 1
+            event = _decoded(message)
+            if isinstance(event, MembershipEvent):
+                if shard.members and shard.members[0][1].subject != event.subject:
+                    await self._apply_members(shard, queue)
+                shard.members.append((message, event))
+                if shard.waiting == 0:  # nothing more to combine with
+                    await self._apply_members(shard, queue)
+                return
+            await self._apply_members(shard, queue)
+            await self._apply_one(message, queue)
+
+    async def _apply_members(self, shard: _Shard, queue: RabbitQueue) -> None:
+        batch, shard.members = shard.members, []
+        if len(batch) <= 1:
+            for message, _ in batch:
+                await self._apply_one(message, queue)
+            return
+        try:
+            outcomes = await self.applier.apply_members([event for _, event in batch])
+        except Exception:  # noqa: BLE001 - one event's trouble must not hold back the rest
+            for message, _ in batch:
+                await self._apply_one(message, queue)
+            return
+        for (message, _), outcome in zip(batch, outcomes, strict=True):
+            _log_outcome(message, outcome)
+            await message.ack()
+
+    async def _apply_one(self, message: RabbitMessage, queue: RabbitQueue) -> None:
         attempts = int(str(message.headers.get(ATTEMPTS, 0))) + 1
         error: Exception | None = None
         try:
-            outcome = await self.applier.apply(schemas.decode(message.body))
-            log.info("%s %s: %s", message.headers.get("x-idp-sync-type"),
-                     message.headers.get("x-idp-sync-subject"), outcome.value)  # fmt: skip
+            _log_outcome(message, await self.applier.apply(schemas.decode(message.body)))
         except Exception as failure:  # noqa: BLE001 - decide() gives every failure its fate
             error = failure
         decision = decide(error, attempts, self.max_attempts)
@@ -61,11 +113,25 @@ class Writer:
         await message.ack()
 
 
+def _decoded(message: RabbitMessage) -> schemas.CanonicalEvent | None:
+    try:
+        return schemas.decode(message.body)
+    except msgspec.DecodeError:
+        return None  # _apply_one dead-letters it with the reason
+
+
+def _log_outcome(message: RabbitMessage, outcome: Outcome) -> None:
+    log.info("%s %s: %s", message.headers.get("x-idp-sync-type"),
+             message.headers.get("x-idp-sync-subject"), outcome.value)  # fmt: skip
+
+
 def create_broker(
     amqp_url: str, topology: Topology, applier: Applier, max_attempts: int
 ) -> RabbitBroker:
     broker = RabbitBroker(
-        amqp_url, default_channel=Channel(prefetch_count=1, on_return_raises=True), logger=None
+        amqp_url,
+        default_channel=Channel(prefetch_count=PREFETCH, on_return_raises=True),
+        logger=None,
     )
     writer = Writer(broker, topology, applier, max_attempts)
     for shard in range(topology.shards):

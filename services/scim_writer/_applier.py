@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import enum
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import schemas
 
@@ -19,6 +20,8 @@ from ._aws_errors import AwsConflict, AwsNotFound
 from ._aws_scim import AwsScim, Resource
 from ._bodies import user_resource
 from ._state_store import AwsObject, ObjectKind, StateStore
+
+MembershipEvent = schemas.GroupMemberAdded | schemas.GroupMemberRemoved
 
 
 class Outcome(enum.Enum):
@@ -58,7 +61,8 @@ class Applier:
             case schemas.GroupDeleted():
                 return await self._delete_group(event)
             case _:
-                return await self._change_members(event)
+                (outcome,) = await self.apply_members([event])
+                return outcome
 
     async def _skipped(self, event: schemas.CanonicalEvent) -> Outcome | None:
         if await self.store.outcome(event.idempotency_key) is not None:
@@ -159,33 +163,63 @@ class Applier:
             await self.aws.delete_group(known.aws_id)
         return await self._done(event, Outcome.APPLIED, forgotten=(("group", ext),))
 
-    async def _change_members(
-        self, event: schemas.GroupMemberAdded | schemas.GroupMemberRemoved
-    ) -> Outcome:
-        adding = isinstance(event, schemas.GroupMemberAdded)
-        group = await self._known("group", _external_id(event))
+    async def apply_members(self, events: Sequence[MembershipEvent]) -> list[Outcome]:
+        """Converge AWS to several membership events of one group in as few PATCHes as
+        AWS allows; per member the newest event wins. Any error leaves nothing recorded."""
+        outcomes: list[Outcome | None] = [
+            Outcome.DUPLICATE if await self.store.outcome(e.idempotency_key) else None
+            for e in events
+        ]
+        live = [(n, e) for n, e in enumerate(events) if outcomes[n] is None]
+        if not live:
+            return [o or Outcome.DUPLICATE for o in outcomes]
+        group = await self._known("group", _external_id(live[0][1]))
         if group is None:
-            raise MemberNotYetProvisioned(f"group {event.subject.idp_id} is not in AWS yet")
-        versions: dict[str, int] = {}
-        user_ids: list[str] = []
-        for member in event.members:
-            pair = f"member:{event.subject.idp_id}:{member.idp_id}"
-            last = await self.store.last_version(pair)
-            if last is not None and event.source_version < last:
-                continue  # a newer change of this pair was applied already
-            user = await self._known("user", _external_id(event, member.idp_id))
-            if user is None and adding:
-                raise MemberNotYetProvisioned(f"user {member.idp_id} is not in AWS yet")
-            versions[pair] = event.source_version
-            if user is not None:
-                user_ids.append(user.aws_id)
-        if not user_ids:
-            await self.store.record(event.idempotency_key, Outcome.STALE.value, versions=versions)
-            return Outcome.STALE if not versions else Outcome.NOTHING_TO_DO
-        if adding:
-            await self.aws.change_members(group.aws_id, add=user_ids)
-        else:
-            await self.aws.change_members(group.aws_id, remove=user_ids)
-        await self.store.record(event.idempotency_key, Outcome.APPLIED.value, versions=versions,
-                                objects=(group,))  # fmt: skip
-        return Outcome.APPLIED
+            raise MemberNotYetProvisioned(f"group {live[0][1].subject.idp_id} is not in AWS yet")
+        plan = _MembershipPlan()
+        for n, event in live:
+            for member in event.members:
+                await self._plan_member(plan, n, event, member)
+        adds = [user for adding, _, user in plan.final.values() if adding and user]
+        removes = [user for adding, _, user in plan.final.values() if not adding and user]
+        if adds or removes:
+            await self.aws.change_members(group.aws_id, add=adds, remove=removes)
+        for n, event in live:
+            versions = plan.versions.get(n, {})
+            outcome = plan.outcome_of(n)
+            await self.store.record(event.idempotency_key, outcome.value, versions=versions,
+                                    objects=(group,))  # fmt: skip
+            outcomes[n] = outcome
+        return [o or Outcome.DUPLICATE for o in outcomes]
+
+    async def _plan_member(
+        self, plan: _MembershipPlan, n: int, event: MembershipEvent, member: schemas.Member
+    ) -> None:
+        pair = f"member:{event.subject.idp_id}:{member.idp_id}"
+        if pair not in plan.final:
+            applied = await self.store.last_version(pair)
+            if applied is not None and event.source_version < applied:
+                return  # a newer change of this pair was applied already
+        elif event.source_version < plan.final[pair][1]:
+            return  # a newer event in this batch decides this pair
+        adding = isinstance(event, schemas.GroupMemberAdded)
+        user = await self._known("user", _external_id(event, member.idp_id))
+        if user is None and adding:
+            raise MemberNotYetProvisioned(f"user {member.idp_id} is not in AWS yet")
+        plan.versions.setdefault(n, {})[pair] = event.source_version
+        plan.final[pair] = (adding, event.source_version, user.aws_id if user else None)
+
+
+@dataclass
+class _MembershipPlan:
+    final: dict[str, tuple[bool, int, str | None]] = field(default_factory=dict)
+    """Per membership pair: add or remove, the deciding version, the user's AWS id."""
+    versions: dict[int, dict[str, int]] = field(default_factory=dict)
+    """Per event (by position): the pair versions it sets."""
+
+    def outcome_of(self, n: int) -> Outcome:
+        versions = self.versions.get(n)
+        if not versions:
+            return Outcome.STALE
+        changed = any(self.final[pair][2] is not None for pair in versions)
+        return Outcome.APPLIED if changed else Outcome.NOTHING_TO_DO

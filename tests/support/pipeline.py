@@ -8,13 +8,18 @@ import contextlib
 import os
 import secrets
 import subprocess
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from services.shared.topology import Topology
 
 from . import broker
+from .generic import changes_body, signed_headers
 from .processes import free_port, idp_sync, running, stop
 from .waiting import wait_until
 
@@ -92,3 +97,29 @@ def gateway_and_normalizer(
         normalizer_running(amqp_url, topology, logs / "normalizer.log", normalizer_env),
     ):
         yield Pipeline(url, topology, okta_secret, webhook_secret)
+
+
+def send(pipeline: Pipeline, *changes: dict[str, Any], msg_id: str | None = None) -> None:
+    """POST ``changes`` to the generic route, signed; the gateway must accept them."""
+    body = changes_body("hr-system", *changes)
+    headers = signed_headers(pipeline.webhook_secret, body, msg_id=msg_id or str(uuid.uuid4()))
+    response = httpx.post(f"{pipeline.gateway_url}/webhooks/generic", content=body,
+                          headers=headers, timeout=10)  # fmt: skip
+    assert response.status_code == 200, response.text
+
+
+def writer_env(scim_url: str, token: str, state: Path) -> dict[str, str]:
+    """A writer on the emulator with a state file of its own, quick to retry."""
+    return {
+        "IDP_SYNC_SCIM_URL": scim_url,
+        "IDP_SYNC_SCIM_TOKEN": token,
+        "IDP_SYNC_STATE_URL": f"sqlite:///{state}",
+        "IDP_SYNC_SCIM_REQUESTS_PER_SECOND": "500",
+        "IDP_SYNC_MAX_ATTEMPTS": "12",
+    }
+
+
+def dlq_depths(amqp_url: str, topology: Topology) -> list[int]:
+    """Messages waiting in each shard's DLQ."""
+    return [asyncio.run(broker.queued(amqp_url, f"{topology.shard_queue(n).name}.dlq"))
+            for n in range(topology.shards)]  # fmt: skip
