@@ -7,6 +7,7 @@ import typer
 from ._emulator import emulator_app
 from ._gateway import gateway
 from ._normalizer import normalizer
+from ._run import run
 from ._writer import writer
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app.add_typer(emulator_app, name="emulator")
 app.command()(gateway)
 app.command()(normalizer)
 app.command()(writer)
+app.command()(run)
 
 
 @app.command()

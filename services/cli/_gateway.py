@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from services.shared import load_settings, topology_of
+from services.shared import Settings, load_settings, topology_of
+
+if TYPE_CHECKING:
+    from services.gateway import GatewayConfig
 
 err = Console(stderr=True)
 
@@ -23,26 +26,32 @@ def gateway(
     """
     import uvicorn
 
-    from services.gateway import GatewayConfig, create_app
+    from services.gateway import create_app
 
     settings = load_settings()
-    if settings.okta_auth_secret is None and settings.webhook_secret is None:
-        err.print(
-            "[red]No route to serve:[/] set IDP_SYNC_OKTA_AUTH_SECRET and/or "
-            "IDP_SYNC_WEBHOOK_SECRET."
-        )
-        raise typer.Exit(2)
-    config = GatewayConfig(
-        topology=topology_of(settings),
-        okta_auth_secret=settings.okta_auth_secret,
-        webhook_secret=settings.webhook_secret,
-        max_body_bytes=settings.max_body_bytes,
-    )
-    app = create_app(config, settings.amqp_url.get_secret_value())
+    app = create_app(gateway_config(settings), settings.amqp_url.get_secret_value())
     uvicorn.run(
         app,
         host=host or settings.gateway_host,
         port=port or settings.gateway_port,
         access_log=False,
         log_level="warning",
+    )
+
+
+def gateway_config(settings: Settings) -> GatewayConfig:
+    """The gateway's configuration; exits with a usage error when no route has a secret."""
+    from services.gateway import GatewayConfig
+
+    if settings.okta_auth_secret is None and settings.webhook_secret is None:
+        err.print(
+            "[red]No route to serve:[/] set IDP_SYNC_OKTA_AUTH_SECRET and/or "
+            "IDP_SYNC_WEBHOOK_SECRET."
+        )
+        raise typer.Exit(2)
+    return GatewayConfig(
+        topology=topology_of(settings),
+        okta_auth_secret=settings.okta_auth_secret,
+        webhook_secret=settings.webhook_secret,
+        max_body_bytes=settings.max_body_bytes,
     )

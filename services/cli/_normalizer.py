@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from services.shared import load_settings, topology_of
+from services.shared import Settings, load_settings, topology_of
+
+if TYPE_CHECKING:
+    from services.normalizer import OktaNormalizer
 
 err = Console(stderr=True)
 
@@ -21,13 +25,20 @@ def normalizer() -> None:
     IDP_SYNC_USERNAME_ATTRIBUTE (default: login) picks the attribute that becomes the AWS
     userName: it must equal the NameID your IdP sends in SAML, or sign-in fails.
     """
-    from services.normalizer import OktaApi, OktaNormalizer, serve
+    from services.normalizer import serve
 
     settings = load_settings()
+    okta = okta_normalizer(settings)
+    asyncio.run(serve(settings.amqp_url.get_secret_value(), topology_of(settings), okta))
+
+
+def okta_normalizer(settings: Settings) -> OktaNormalizer:
+    """Okta's normalizer, reading back from Okta's API when it is configured."""
+    from services.normalizer import OktaApi, OktaNormalizer
+
     url, token = settings.okta_api_url, settings.okta_api_token
     if (url is None) != (token is None):
         err.print("[red]Set both IDP_SYNC_OKTA_API_URL and IDP_SYNC_OKTA_API_TOKEN, or neither.[/]")
         raise typer.Exit(2)
     api = OktaApi(url, token.get_secret_value()) if url and token else None
-    okta = OktaNormalizer(api, settings.username_attribute)
-    asyncio.run(serve(settings.amqp_url.get_secret_value(), topology_of(settings), okta))
+    return OktaNormalizer(api, settings.username_attribute)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from services.shared import load_settings, topology_of
+from services.shared import Settings, load_settings, topology_of
+
+if TYPE_CHECKING:
+    from services.scim_writer import Applier
 
 err = Console(stderr=True)
 
@@ -21,11 +25,18 @@ def writer() -> None:
     to the shard's DLQ with AWS's detail. Only objects idp-sync created are touched,
     unless IDP_SYNC_ADOPT_EXISTING=true.
     """
-    from services.scim_writer import AwsScim, ScimEndpoint, store_for
-    from services.scim_writer._app import serve
-    from services.scim_writer._applier import Applier
+    from services.scim_writer import serve
 
     settings = load_settings()
+    applier = writer_applier(settings)
+    amqp_url = settings.amqp_url.get_secret_value()
+    asyncio.run(serve(amqp_url, topology_of(settings), applier, settings.max_attempts))
+
+
+def writer_applier(settings: Settings) -> Applier:
+    """The writer's applier on the configured AWS endpoint and state store."""
+    from services.scim_writer import Applier, AwsScim, ScimEndpoint, store_for
+
     if settings.scim_url is None or settings.scim_token is None:
         err.print("[red]Set IDP_SYNC_SCIM_URL and IDP_SYNC_SCIM_TOKEN.[/]")
         raise typer.Exit(2)
@@ -34,6 +45,4 @@ def writer() -> None:
         requests_per_second=settings.scim_requests_per_second,
     )  # fmt: skip
     store = store_for(settings.state_url.get_secret_value())
-    applier = Applier(store, AwsScim(endpoint), adopt_existing=settings.adopt_existing)
-    amqp_url = settings.amqp_url.get_secret_value()
-    asyncio.run(serve(amqp_url, topology_of(settings), applier, settings.max_attempts))
+    return Applier(store, AwsScim(endpoint), adopt_existing=settings.adopt_existing)

@@ -1,9 +1,13 @@
 """The SCIM writer: applies canonical events to AWS, once, in order, within AWS's rules.
 
-So far: the state store, the AWS SCIM client with its error tree and adaptive rate limit,
-and the canonical-to-SCIM body mapping. The consumer that ties them together comes next.
+Parts: the state store (SQLite or PostgreSQL), the AWS SCIM client with its error tree and
+adaptive rate limit, the canonical-to-SCIM body mapping, the ``Applier`` (fewest calls,
+exactly once in effect) and the consumer (``create_broker``/``serve``) that gives every
+outcome its fate.
 """
 
+from ._app import Writer, create_broker, serve
+from ._applier import Applier, MemberNotYetProvisioned, Outcome
 from ._aws_errors import (
     AwsConflict,
     AwsNotFound,
@@ -23,8 +27,30 @@ from ._sqlite_store import SqliteStore
 from ._state_store import AwsObject, StateStore, StoreUnavailable
 
 __all__ = [
-    "DEFAULT_STATE_URL", "MAX_MEMBER_CHANGES", "AdaptiveRateLimit", "AwsConflict",
-    "AwsNotFound", "AwsObject", "AwsRefused", "AwsScim", "AwsScimError", "AwsServerError",
-    "AwsThrottled", "AwsUnauthorized", "AwsUnreachable", "PostgresStore", "ScimEndpoint",
-    "SqliteStore", "StateStore", "StoreUnavailable", "store_for", "user_resource",
+    "DEFAULT_STATE_URL",
+    "MAX_MEMBER_CHANGES",
+    "AdaptiveRateLimit",
+    "Applier",
+    "AwsConflict",
+    "AwsNotFound",
+    "AwsObject",
+    "AwsRefused",
+    "AwsScim",
+    "AwsScimError",
+    "AwsServerError",
+    "AwsThrottled",
+    "AwsUnauthorized",
+    "AwsUnreachable",
+    "MemberNotYetProvisioned",
+    "Outcome",
+    "PostgresStore",
+    "ScimEndpoint",
+    "SqliteStore",
+    "StateStore",
+    "StoreUnavailable",
+    "Writer",
+    "create_broker",
+    "serve",
+    "store_for",
+    "user_resource",
 ]  # fmt: skip

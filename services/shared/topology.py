@@ -142,3 +142,17 @@ async def declare(broker: RabbitBroker, topology: Topology) -> None:
         delay_exchange = await broker.declare_exchange(topology.retry_exchange(seconds))
         delay_queue = await broker.declare_queue(topology.retry_queue(seconds))
         await delay_queue.bind(delay_exchange)
+
+
+async def delete(amqp_url: str, topology: Topology) -> None:
+    """Delete every queue (with its messages) and exchange of ``topology``'s namespace:
+    for throwaway namespaces (the demo, tests), never for a namespace in use."""
+    import aio_pika
+
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for queue in topology.all_queues():
+            await channel.queue_delete(queue.name)
+        for exchange in topology.all_exchanges():
+            await channel.exchange_delete(exchange.name)

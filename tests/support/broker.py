@@ -11,6 +11,7 @@ import aio_pika
 import pytest
 
 from services.shared import load_settings
+from services.shared import topology as topology_module
 from services.shared.topology import Topology
 
 
@@ -34,13 +35,7 @@ def test_namespace() -> str:
 
 
 async def delete_topology(url: str, topology: Topology) -> None:
-    connection = await aio_pika.connect(url)
-    async with connection:
-        channel = await connection.channel()
-        for queue in topology.all_queues():
-            await channel.queue_delete(queue.name)
-        for exchange in topology.all_exchanges():
-            await channel.exchange_delete(exchange.name)
+    await topology_module.delete(url, topology)
 
 
 async def queued(url: str, queue: str) -> int:

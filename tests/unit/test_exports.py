@@ -16,10 +16,11 @@ SURFACES = {
         "OktaNormalizer", "Unmappable", "create_broker", "fate_of", "serve",
     },
     "services.scim_writer": {
-        "DEFAULT_STATE_URL", "MAX_MEMBER_CHANGES", "AdaptiveRateLimit", "AwsConflict",
+        "DEFAULT_STATE_URL", "MAX_MEMBER_CHANGES", "AdaptiveRateLimit", "Applier", "AwsConflict",
         "AwsNotFound", "AwsObject", "AwsRefused", "AwsScim", "AwsScimError", "AwsServerError",
-        "AwsThrottled", "AwsUnauthorized", "AwsUnreachable", "PostgresStore", "ScimEndpoint",
-        "SqliteStore", "StateStore", "StoreUnavailable", "store_for", "user_resource",
+        "AwsThrottled", "AwsUnauthorized", "AwsUnreachable", "MemberNotYetProvisioned",
+        "Outcome", "PostgresStore", "ScimEndpoint", "SqliteStore", "StateStore",
+        "StoreUnavailable", "Writer", "create_broker", "serve", "store_for", "user_resource",
     },
     "services.gateway": {
         "BrokerPublisher", "BrokerUnavailable", "GatewayConfig", "RawEvent", "create_app",

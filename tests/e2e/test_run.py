@@ -1,0 +1,69 @@
+"""``idp-sync run``: the three parts in one process behave as the three commands do."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import secrets
+import signal
+from pathlib import Path
+
+import pytest
+
+from services.shared.topology import Topology
+from tests.support import broker
+from tests.support.emulator import Aws, EmulatorServer
+from tests.support.generic import group_change, members_change, user_change
+from tests.support.pipeline import Pipeline, send, service_env, writer_env
+from tests.support.processes import free_port, run_cli, running
+from tests.support.waiting import wait_until
+
+pytestmark = [pytest.mark.rabbit, pytest.mark.emulator]
+
+
+def test_one_process_takes_a_webhook_to_aws_and_stops_cleanly(
+    amqp_url: str, emulator_server: EmulatorServer, aws: Aws, tmp: Path
+) -> None:
+    topology = Topology(namespace=broker.test_namespace(), shards=2)
+    port, secret = free_port(), "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    env = {
+        **service_env(amqp_url, topology),
+        **writer_env(emulator_server.scim_url, emulator_server.token, tmp / "state.db"),
+        "IDP_SYNC_GATEWAY_PORT": str(port),
+        "IDP_SYNC_WEBHOOK_SECRET": secret,
+    }
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with running(["run"], ready_url=f"{url}/readyz", env=env, log=tmp / "run.log") as process:
+            send(Pipeline(url, topology, "", secret),
+                 user_change("run-1", "u-run", 1), group_change("run-2", "g-run", "Runners", 2),
+                 members_change("run-3", "added", "g-run", ["u-run"], 3))  # fmt: skip
+            wait_until(lambda: any(aws.state()["memberships"].values()), within=30,
+                       what="the membership in AWS")  # fmt: skip
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=15) == 0, (tmp / "run.log").read_text()
+    finally:
+        asyncio.run(broker.delete_topology(amqp_url, topology))
+    assert [u["userName"] for u in aws.state()["users"]] == ["u-run@hr.example"]
+
+
+def test_an_unreachable_broker_is_named_with_exit_code_3(tmp: Path) -> None:
+    env = {
+        "IDP_SYNC_AMQP_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}/",
+        "IDP_SYNC_GATEWAY_PORT": str(free_port()),
+        "IDP_SYNC_WEBHOOK_SECRET": "whsec_" + base64.b64encode(b"k" * 32).decode(),
+        "IDP_SYNC_SCIM_URL": "http://127.0.0.1:9/scim/v2",
+        "IDP_SYNC_SCIM_TOKEN": "t",
+        "IDP_SYNC_STATE_URL": f"sqlite:///{tmp}/state.db",
+    }
+    result = run_cli("run", env=env, timeout=60)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "RabbitMQ cannot be reached" in result.stderr
+    assert "guest:guest" not in result.stderr + result.stdout
+
+
+def test_a_missing_setting_is_named_with_exit_code_2() -> None:
+    env = {"IDP_SYNC_GATEWAY_PORT": str(free_port()), "IDP_SYNC_WEBHOOK_SECRET": "whsec_a2V5"}
+    result = run_cli("run", env=env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "IDP_SYNC_SCIM_URL" in result.stderr
