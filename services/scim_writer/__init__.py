@@ -7,7 +7,7 @@ outcome its fate.
 """
 
 from ._app import Writer, create_broker, serve
-from ._applier import Applier, MemberNotYetProvisioned, Outcome
+from ._applier import Applier, MemberNotYetProvisioned, MembershipEvent, Outcome
 from ._aws_errors import (
     AwsConflict,
     AwsNotFound,
@@ -42,6 +42,7 @@ __all__ = [
     "AwsUnauthorized",
     "AwsUnreachable",
     "MemberNotYetProvisioned",
+    "MembershipEvent",
     "Outcome",
     "PostgresStore",
     "ScimEndpoint",

@@ -205,6 +205,8 @@ class Applier:
         adding = isinstance(event, schemas.GroupMemberAdded)
         user = await self._known("user", _external_id(event, member.idp_id))
         if user is None and adding:
+            if await self.store.last_version(schemas.Subject("user", member.idp_id).shard_key):
+                return  # deleted (or found not ours) since: waiting would never end
             raise MemberNotYetProvisioned(f"user {member.idp_id} is not in AWS yet")
         plan.versions.setdefault(n, {})[pair] = event.source_version
         plan.final[pair] = (adding, event.source_version, user.aws_id if user else None)

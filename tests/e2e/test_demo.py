@@ -2,11 +2,44 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+
+import aio_pika
+import pytest
+
+from tests.support.broker import amqp_url
 from tests.support.processes import run_cli
 
+pytestmark = [pytest.mark.rabbit]
 
-def test_demo_runs_and_shows_the_resulting_aws_state() -> None:
-    result = run_cli("demo", timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
-    for text in ("AWS users", "AWS groups", "ada@example.com", "Pioneers", "409", "400"):
-        assert text in result.stdout
+
+def test_demo_runs_the_pipeline_and_shows_outcomes_and_aws_state() -> None:
+    result = run_cli("demo", timeout=150)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    for text in ("Events and their outcomes", "AWS users", "AWS groups", "Calls AWS received"):
+        assert text in out
+    assert "pending" not in out
+    assert re.search(r"grace@acme\.example\s+│ Grace Example\s+│ CTO", out)
+    assert re.search(r"linus@acme\.example .*│ False", out)
+    assert "mallory@" not in out  # deleted
+    assert re.search(r"Platform Engineering\s+│ 2 grace, linus", out)  # renamed, ada removed
+    assert re.search(r"Everyone\s+│ 123 ", out)  # 124 added, mallory deleted since
+    assert re.search(r"CreateUser\s+│ 201\s+│ 124 ", out)  # the repeated webhook created nothing
+    assert "DeleteGroup" not in out
+    assert re.search(r"chg-0129 .* stale", out)
+    namespace = re.search(r"namespace (idp-sync-demo-\w+)", out)
+    assert namespace is not None
+    assert not asyncio.run(_queue_exists(f"{namespace[1]}.events.shard-0")), "left behind"
+
+
+async def _queue_exists(name: str) -> bool:
+    connection = await aio_pika.connect(amqp_url())
+    async with connection:
+        channel = await connection.channel()
+        try:
+            await channel.declare_queue(name, passive=True)
+        except aio_pika.exceptions.ChannelNotFoundEntity:
+            return False
+    return True

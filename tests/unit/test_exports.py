@@ -19,7 +19,7 @@ SURFACES = {
         "DEFAULT_STATE_URL", "MAX_MEMBER_CHANGES", "AdaptiveRateLimit", "Applier", "AwsConflict",
         "AwsNotFound", "AwsObject", "AwsRefused", "AwsScim", "AwsScimError", "AwsServerError",
         "AwsThrottled", "AwsUnauthorized", "AwsUnreachable", "MemberNotYetProvisioned",
-        "Outcome", "PostgresStore", "ScimEndpoint", "SqliteStore", "StateStore",
+        "MembershipEvent", "Outcome", "PostgresStore", "ScimEndpoint", "SqliteStore", "StateStore",
         "StoreUnavailable", "Writer", "create_broker", "serve", "store_for", "user_resource",
     },
     "services.gateway": {

@@ -9,8 +9,8 @@ from services.scim_writer import (
     AwsServerError,
     AwsThrottled,
     AwsUnreachable,
+    MemberNotYetProvisioned,
 )
-from services.scim_writer._applier import MemberNotYetProvisioned
 from services.scim_writer._fate import decide
 from services.shared.fates import Fate
 

@@ -9,8 +9,16 @@ import pytest
 from pydantic import SecretStr
 
 import schemas
-from services.scim_writer import AwsRefused, AwsScim, ScimEndpoint, SqliteStore
-from services.scim_writer._applier import Applier, MemberNotYetProvisioned, Outcome
+from services.scim_writer import (
+    Applier,
+    AwsRefused,
+    AwsScim,
+    MemberNotYetProvisioned,
+    MembershipEvent,
+    Outcome,
+    ScimEndpoint,
+    SqliteStore,
+)
 from tests.support import events
 from tests.support.emulator import Aws
 
@@ -108,6 +116,38 @@ async def test_a_member_before_its_user_waits_for_it(applier: Applier, aws: Aws)
     assert await applier.apply(added) is Outcome.APPLIED
     (group,) = aws.state()["groups"]
     assert len(aws.members_of(group["id"])) == 1
+
+
+async def test_a_member_deleted_since_is_not_waited_for(applier: Applier, aws: Aws) -> None:
+    await applier.apply(events.group("00g1", 1, "Engineering"))
+    await applier.apply(events.user("00u1", 2))
+    await applier.apply(events.user("00u2", 3))
+    await applier.apply(events.make(schemas.UserDeleted, "user", "00u2", 5))
+    added = events.members(schemas.GroupMemberAdded, "00g1", 4, ["00u1", "00u2"])
+    assert await applier.apply(added) is Outcome.APPLIED
+    (group,) = aws.state()["groups"]
+    assert aws.members_of(group["id"]) == [aws.state()["users"][0]["id"]]
+
+
+async def test_membership_events_of_one_group_take_one_patch_and_the_newest_wins(
+    applier: Applier, aws: Aws
+) -> None:
+    await applier.apply(events.group("00g1", 1, "Engineering"))
+    for n in range(3):
+        await applier.apply(events.user(f"00u{n}", 2))
+    batch: list[MembershipEvent] = [
+        events.members(schemas.GroupMemberAdded, "00g1", 4, ["00u0", "00u1"]),
+        events.members(schemas.GroupMemberRemoved, "00g1", 5, ["00u1"]),
+        events.members(schemas.GroupMemberAdded, "00g1", 3, ["00u1", "00u2"]),  # late, older
+    ]
+    outcomes = await applier.apply_members(batch)
+    assert outcomes == [Outcome.APPLIED, Outcome.APPLIED, Outcome.APPLIED]
+    assert aws.count("PatchGroup", 204) == 1
+    (group,) = aws.state()["groups"]
+    names = {u["id"]: u["userName"] for u in aws.state()["users"]}
+    members = sorted(names[m] for m in aws.members_of(group["id"]))
+    assert members == ["00u0@acme.com", "00u2@acme.com"]
+    assert await applier.apply_members(batch) == [Outcome.DUPLICATE] * 3
 
 
 async def test_a_rename_keeps_the_group_and_nothing_is_ever_deleted_to_change_it(
