@@ -63,6 +63,9 @@ def admin_routes(em: Emulator) -> list[Route]:
     async def state(_: Request) -> Response:
         return _json(em.state())
 
+    async def writes(_: Request) -> Response:
+        return _json(em.journal())
+
     async def reset(_: Request) -> Response:
         em.reset()
         return Response(status_code=204)
@@ -95,6 +98,7 @@ def admin_routes(em: Emulator) -> list[Route]:
     return [
         Route("/_emulator/health", health),
         Route("/_emulator/state", guarded(state)),
+        Route("/_emulator/writes", guarded(writes)),
         Route("/_emulator/reset", guarded(reset), methods=["POST"]),
         Route("/_emulator/faults", guarded(faults), methods=["GET", "PATCH"]),
         Route("/_emulator/behaviour", guarded(behaviour), methods=["GET", "PATCH"]),

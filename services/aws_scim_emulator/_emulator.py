@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-from collections import Counter
+import time
+from collections import Counter, deque
 from typing import Any
 
 import msgspec
@@ -12,6 +13,10 @@ import msgspec
 from ._config import MAX_TOKENS, Behaviour, EmulatorConfig, Faults, Token
 from ._directory import Directory, load_directory
 from ._faults import FaultInjector
+
+
+MAX_JOURNAL = 200_000
+"""Applied writes kept for ``/_emulator/writes``; older ones fall off."""
 
 
 class TooManyTokens(Exception):
@@ -34,6 +39,7 @@ class Emulator:
         self.faults = FaultInjector(self.config.faults)
         self.tokens = list(self.config.tokens)
         self.counts: Counter[tuple[str, int]] = Counter()
+        self.writes: deque[tuple[float, str, str]] = deque(maxlen=MAX_JOURNAL)
         if not keep_directory:
             self.directory = Directory(case_insensitive_names=self.behaviour.case_insensitive_names)
 
@@ -62,6 +68,14 @@ class Emulator:
             self.directory = Directory(case_insensitive_names=behaviour.case_insensitive_names)
             self.directory.load(snapshot)
         self.behaviour = behaviour
+
+    def written(self, operation: str, resource_id: str) -> None:
+        """Note an applied write, for clients that measure when their changes landed."""
+        self.writes.append((time.time(), operation, resource_id))
+
+    def journal(self) -> list[dict[str, Any]]:
+        """The latest applied writes, oldest first: epoch seconds, operation, resource id."""
+        return [{"at": at, "operation": op, "id": rid} for at, op, rid in self.writes]
 
     def request_counts(self) -> dict[str, dict[str, int]]:
         """``{operation: {status: count}}``, e.g. ``{"CreateUser": {"201": 3, "409": 1}}``."""

@@ -167,6 +167,8 @@ async def _answer(em: Emulator, request: Request, operation: str, handler: _Hand
     except ScimError as error:
         em.counts[operation, error.status] += 1
         return _error(error, request_id)
+    if write:  # applied, whether or not its answer is lost below
+        em.written(operation, request.path_params.get("id") or (body or {}).get("id", ""))
     if em.faults.loses_answer(operation, write=write):
         em.counts[operation, 500] += 1
         if em.faults.faults.lost_response_mode == "close":

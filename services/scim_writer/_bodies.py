@@ -9,10 +9,14 @@ from scim2_models import Context, Email, EnterpriseUser, Name, User
 from schemas import UserState
 
 
+AwsUser = User[EnterpriseUser]
+"""Built once: scim2-models makes a new pydantic class each time it is subscripted."""
+
+
 def user_resource(state: UserState, external_id: str) -> dict[str, Any]:
     """The full user for ``POST``/``PUT /Users``: one primary email, the extension only
     when it has data (AWS lists its URN in ``schemas`` only then)."""
-    user = User[EnterpriseUser](
+    user = AwsUser(
         user_name=state.user_name,
         display_name=state.display_name,
         name=Name(given_name=state.given_name, family_name=state.family_name),

@@ -23,6 +23,7 @@ class EmulatorServer:
     root: str
     tenant: str
     token: str
+    pid: int = 0
 
     @property
     def scim_url(self) -> str:
@@ -36,8 +37,9 @@ def emulator_process(tmp: Path, *extra: str, tenant: str = TENANT) -> Iterator[E
     token = secrets.token_urlsafe(32)
     args = ["emulator", "--port", str(port), "--tenant", tenant, "--token", token, *extra]
     root = f"http://127.0.0.1:{port}"
-    with running(args, ready_url=f"{root}/_emulator/health", log=tmp / f"emulator-{port}.log"):
-        yield EmulatorServer(root, tenant, token)
+    log = tmp / f"emulator-{port}.log"
+    with running(args, ready_url=f"{root}/_emulator/health", log=log) as process:
+        yield EmulatorServer(root, tenant, token, process.pid)
 
 
 class Aws:

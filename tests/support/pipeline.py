@@ -10,7 +10,7 @@ import secrets
 import subprocess
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ class Pipeline:
     topology: Topology
     okta_secret: str
     webhook_secret: str
+    pids: dict[str, int] = field(default_factory=dict)
 
 
 def service_env(amqp_url: str, topology: Topology) -> dict[str, str]:
@@ -93,10 +94,11 @@ def gateway_and_normalizer(
     }
     url = f"http://127.0.0.1:{port}"
     with (
-        running(["gateway"], ready_url=f"{url}/readyz", env=env, log=logs / "gateway.log"),
-        normalizer_running(amqp_url, topology, logs / "normalizer.log", normalizer_env),
+        running(["gateway"], ready_url=f"{url}/readyz", env=env, log=logs / "gateway.log") as gw,
+        normalizer_running(amqp_url, topology, logs / "normalizer.log", normalizer_env) as nz,
     ):
-        yield Pipeline(url, topology, okta_secret, webhook_secret)
+        pids = {"gateway": gw.pid, "normalizer": nz.pid}
+        yield Pipeline(url, topology, okta_secret, webhook_secret, pids)
 
 
 def send(pipeline: Pipeline, *changes: dict[str, Any], msg_id: str | None = None) -> None:

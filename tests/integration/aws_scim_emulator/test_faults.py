@@ -105,3 +105,16 @@ def test_faults_set_at_start_then_changed_at_run_time(tmp: Path) -> None:
         assert aws.faults(error_rate=0)["rate_limit_tps"] == 500
         assert aws.http.get("/Users").status_code == 200
         aws.close()
+
+
+def test_the_write_journal_holds_applied_writes_only_with_their_time(aws: Aws) -> None:
+    before = time.time()
+    created = aws.create_user("journal")
+    aws.faults(refuse_body_containing="Refused")
+    assert aws.http.post("/Users", json=user_body("refused", title="Refused")).status_code == 400
+    aws.http.get("/Users")
+    journal = aws.admin.get("/writes").json()
+    assert [(w["operation"], w["id"]) for w in journal] == [("CreateUser", created["id"])]
+    assert before <= journal[0]["at"] <= time.time()
+    aws.reset()
+    assert aws.admin.get("/writes").json() == []
