@@ -14,7 +14,6 @@ from ._config import MAX_TOKENS, Behaviour, EmulatorConfig, Faults, Token
 from ._directory import Directory, load_directory
 from ._faults import FaultInjector
 
-
 MAX_JOURNAL = 200_000
 """Applied writes kept for ``/_emulator/writes``; older ones fall off."""
 

@@ -8,7 +8,6 @@ from scim2_models import Context, Email, EnterpriseUser, Name, User
 
 from schemas import UserState
 
-
 AwsUser = User[EnterpriseUser]
 """Built once: scim2-models makes a new pydantic class each time it is subscripted."""
 
