@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import typer
 
+from ._dlq import dlq_app
 from ._emulator import emulator_app
 from ._gateway import gateway
+from ._held import held_app
 from ._normalizer import normalizer
 from ._run import run
+from ._status import status
 from ._writer import writer
 
 app = typer.Typer(
@@ -18,10 +21,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(emulator_app, name="emulator")
+app.add_typer(dlq_app, name="dlq")
+app.add_typer(held_app, name="held")
 app.command()(gateway)
 app.command()(normalizer)
 app.command()(writer)
 app.command()(run)
+app.command()(status)
 
 
 @app.command()

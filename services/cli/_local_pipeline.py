@@ -20,7 +20,7 @@ from services.shared.topology import declare
 
 from ._gateway import gateway_config
 from ._normalizer import okta_normalizer
-from ._writer import writer_applier
+from ._writer import deletion_guard, writer_applier
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -66,13 +66,15 @@ async def pipeline_running(settings: Settings, sock: socket.socket) -> AsyncIter
     when the block ends. Raises what the broker or the state store raise when unreachable."""
     from services.gateway import create_app
     from services.normalizer import create_broker as normalizer_broker
-    from services.scim_writer import create_broker as writer_broker
+    from services.scim_writer import create_writer
 
     amqp_url = settings.amqp_url.get_secret_value()
     topology = topology_of(settings)
     okta, applier = okta_normalizer(settings), writer_applier(settings)
     normalizing = normalizer_broker(amqp_url, topology, okta)
-    writing = writer_broker(amqp_url, topology, applier, settings.max_attempts)
+    writer = create_writer(amqp_url, topology, applier, max_attempts=settings.max_attempts,
+                           guard=deletion_guard(settings))  # fmt: skip
+    writing = writer.broker
     async with contextlib.AsyncExitStack() as stack:
         await applier.store.open()
         stack.push_async_callback(applier.store.close)
@@ -85,6 +87,8 @@ async def pipeline_running(settings: Settings, sock: socket.socket) -> AsyncIter
         await declare(writing, topology)
         for broker in (normalizing, writing):
             await broker.start()
+        reporting = asyncio.create_task(writer.report_lags_forever())
+        stack.callback(reporting.cancel)
         host, port = sock.getsockname()[:2]
         gateway = create_app(gateway_config(settings), amqp_url)
         await stack.enter_async_context(serving(gateway, sock))

@@ -11,7 +11,7 @@ from rich.console import Console
 from services.shared import Settings, load_settings, topology_of
 
 if TYPE_CHECKING:
-    from services.scim_writer import Applier
+    from services.scim_writer import Applier, DeletionGuard
 
 err = Console(stderr=True)
 
@@ -24,18 +24,32 @@ def writer() -> None:
     timeouts are retried with growing waits (honouring Retry-After); what AWS refuses goes
     to the shard's DLQ with AWS's detail. Only objects idp-sync created are touched,
     unless IDP_SYNC_ADOPT_EXISTING=true.
+
+    Deletion guard: after IDP_SYNC_DELETION_GUARD_LIMIT (10) deactivations and deletions
+    within IDP_SYNC_DELETION_GUARD_WINDOW (300 s), further ones are held for review
+    (`idp-sync held`). IDP_SYNC_DRY_RUN=true logs every write it would send and sends none.
     """
     from services.scim_writer import serve
 
     settings = load_settings()
     applier = writer_applier(settings)
+    guard = deletion_guard(settings)
     amqp_url = settings.amqp_url.get_secret_value()
-    asyncio.run(serve(amqp_url, topology_of(settings), applier, settings.max_attempts))
+    topology = topology_of(settings)
+    asyncio.run(serve(amqp_url, topology, applier, max_attempts=settings.max_attempts, guard=guard))
 
 
 def writer_applier(settings: Settings) -> Applier:
     """The writer's applier on the configured AWS endpoint and state store."""
-    from services.scim_writer import Applier, AwsScim, ScimEndpoint, store_for
+    from services.scim_writer import (
+        Applier,
+        AwsScim,
+        PlanningAws,
+        ScimEndpoint,
+        ScratchStore,
+        StateStore,
+        store_for,
+    )
 
     if settings.scim_url is None or settings.scim_token is None:
         err.print("[red]Set IDP_SYNC_SCIM_URL and IDP_SYNC_SCIM_TOKEN.[/]")
@@ -44,5 +58,14 @@ def writer_applier(settings: Settings) -> Applier:
         settings.scim_url, settings.scim_token,
         requests_per_second=settings.scim_requests_per_second,
     )  # fmt: skip
-    store = store_for(settings.state_url.get_secret_value())
-    return Applier(store, AwsScim(endpoint), adopt_existing=settings.adopt_existing)
+    store: StateStore = store_for(settings.state_url.get_secret_value())
+    aws = AwsScim(endpoint)
+    if settings.dry_run:
+        store, aws = ScratchStore(store), PlanningAws(endpoint)
+    return Applier(store, aws, adopt_existing=settings.adopt_existing)
+
+
+def deletion_guard(settings: Settings) -> DeletionGuard:
+    from services.scim_writer import DeletionGuard
+
+    return DeletionGuard(settings.deletion_guard_limit, settings.deletion_guard_window)

@@ -7,6 +7,7 @@ source's DLQ at once with the reason; what failed for a passing reason is retrie
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -47,9 +48,11 @@ class Normalizer:
     topology: Topology
     okta: OktaNormalizer
 
-    async def publish(self, event: schemas.CanonicalEvent) -> None:
+    async def publish(self, event: schemas.CanonicalEvent, received_at: object = None) -> None:
         shard_key = event.subject.shard_key
         headers: dict[str, Any] = {
+            "x-idp-sync-source": event.source,
+            "x-idp-sync-received-at": received_at or dt.datetime.now(dt.UTC).isoformat(),
             "x-idp-sync-type": schemas.event_type(type(event)),
             "x-idp-sync-subject": shard_key,
             "x-idp-sync-idempotency-key": event.idempotency_key,
@@ -70,8 +73,9 @@ class Normalizer:
     ) -> None:
         tenant = str(message.headers.get("x-idp-sync-tenant", ""))
         try:
+            received_at = message.headers.get("x-idp-sync-received-at")
             for event in await normalize(message.body, tenant):
-                await self.publish(event)
+                await self.publish(event, received_at)
         except Exception as error:  # noqa: BLE001 - every failure is given its fate
             await self.settle_failure(message, queue, error)
         else:

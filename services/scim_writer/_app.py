@@ -10,7 +10,10 @@ by design: the state store's versions make a late older event a no-op.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -21,11 +24,20 @@ from faststream.rabbit.annotations import RabbitMessage
 from faststream.rabbit.schemas import Channel
 
 import schemas
-from services.shared.dead_letters import ATTEMPTS, dead_letter
+from services.shared.dead_letters import (
+    APPROVED,
+    ATTEMPTS,
+    HELD_AT,
+    HISTORY,
+    ORIGINAL_ROUTING_KEY,
+    dead_letter,
+    with_failure,
+)
 from services.shared.fates import Fate
 from services.shared.topology import Topology, declare
 
 from ._applier import Applier, MembershipEvent, Outcome
+from ._deletion_guard import DeletionGuard, Retirement
 from ._fate import decide
 
 log = logging.getLogger("idp_sync.writer")
@@ -44,6 +56,8 @@ class _Shard:
     """Delivered messages of this shard waiting for the lock."""
     members: list[tuple[RabbitMessage, MembershipEvent]] = field(default_factory=list)
     """Membership events of one group, unacked, to be applied in one go."""
+    unfinished: dict[int, float] = field(default_factory=dict)
+    """When each delivered, unfinished message was received by the gateway (epoch s)."""
 
 
 @dataclass
@@ -52,12 +66,14 @@ class Writer:
     topology: Topology
     applier: Applier
     max_attempts: int = 8
+    guard: DeletionGuard = field(default_factory=DeletionGuard)
     _shards: dict[str, _Shard] = field(default_factory=dict)
 
     async def handle(self, message: RabbitMessage, queue: RabbitQueue) -> None:
         # aiormq runs a task per delivery, so with prefetch > 1 handlers would overlap:
         # the lock keeps one shard's events one at a time (and, in practice, in order).
         shard = self._shards.setdefault(queue.name, _Shard())
+        shard.unfinished[id(message)] = _received_at(message)
         shard.waiting += 1
         async with shard.lock:
             shard.waiting -= 1
@@ -86,31 +102,73 @@ class Writer:
             return
         for (message, _), outcome in zip(batch, outcomes, strict=True):
             _log_outcome(message, outcome)
-            await message.ack()
+            await self._finish(message, queue)
 
     async def _apply_one(self, message: RabbitMessage, queue: RabbitQueue) -> None:
         attempts = int(str(message.headers.get(ATTEMPTS, 0))) + 1
         error: Exception | None = None
         try:
-            _log_outcome(message, await self.applier.apply(schemas.decode(message.body)))
+            event = schemas.decode(message.body)
+            outcome = await self._guarded(event, message) or await self.applier.apply(event)
+            _log_outcome(message, outcome)
         except Exception as failure:  # noqa: BLE001 - decide() gives every failure its fate
             error = failure
         decision = decide(error, attempts, self.max_attempts)
-        if decision.fate is Fate.RETRY:
-            tier = self.topology.retry_tier(decision.wait)
-            log.warning("retrying %s in %ss (attempt %d): %s", message.message_id, tier,
-                        attempts, error)  # fmt: skip
-            await self.broker.publish(
-                message.body, exchange=self.topology.retry_exchange(tier),
-                routing_key=message.raw_message.routing_key or "", persist=True,
-                mandatory=True, message_id=message.message_id,
-                content_type=message.content_type,
-                headers={**message.headers, ATTEMPTS: attempts},
-            )  # fmt: skip
+        if decision.fate is Fate.RETRY and error is not None:
+            await self._retry(message, error, attempts, decision.wait)
         elif decision.fate is Fate.DEAD_LETTER and error is not None:
             log.warning("dead-lettering %s: %s", message.message_id, error)
             await dead_letter(self.broker, self.topology, message, queue, error, attempts=attempts)
+        await self._finish(message, queue)
+
+    async def _finish(self, message: RabbitMessage, queue: RabbitQueue) -> None:
         await message.ack()
+        self._shards[queue.name].unfinished.pop(id(message), None)
+
+    async def report_lags_forever(self, every: float = 2.0) -> None:
+        """Tell the state store, per shard, how old the oldest unfinished event is."""
+        while True:
+            for n in range(self.topology.shards):
+                queue = self.topology.shard_queue(n).name
+                unfinished = self._shards.get(queue, _Shard()).unfinished.values()
+                oldest = min(unfinished, default=None)
+                with contextlib.suppress(Exception):  # a report is not worth a crash
+                    await self.applier.store.report_lag(queue, oldest, time.time())
+            await asyncio.sleep(every)
+
+    async def _guarded(
+        self, event: schemas.CanonicalEvent, message: RabbitMessage
+    ) -> Outcome | None:
+        """``HELD`` when the deletion guard parks ``event``; ``None`` to apply it."""
+        if not isinstance(event, Retirement) or message.headers.get(APPROVED):
+            return None
+        skipped = await self.applier.skipped(event)
+        if skipped is not None or self.guard.admits():
+            return skipped
+        log.error("deletion guard: holding %s %s: more than %d deactivations and deletions "
+                  "within %g s. Review with `idp-sync held list`.", schemas.event_type(type(event)),
+                  event.subject.shard_key, self.guard.limit, self.guard.window)  # fmt: skip
+        await self.broker.publish(
+            message.body, routing_key=self.topology.held_queue.name, persist=True,
+            mandatory=True, message_id=message.message_id, content_type=message.content_type,
+            headers={**message.headers, HELD_AT: dt.datetime.now(dt.UTC).isoformat(),
+                     ORIGINAL_ROUTING_KEY: message.raw_message.routing_key or ""},
+        )  # fmt: skip
+        return Outcome.HELD
+
+    async def _retry(
+        self, message: RabbitMessage, error: Exception, attempts: int, wait: float
+    ) -> None:
+        tier = self.topology.retry_tier(wait)
+        log.warning("retrying %s in %ss (attempt %d): %s", message.message_id, tier,
+                    attempts, error)  # fmt: skip
+        history = with_failure(dict(message.headers), error, attempts)
+        await self.broker.publish(
+            message.body, exchange=self.topology.retry_exchange(tier),
+            routing_key=message.raw_message.routing_key or "", persist=True,
+            mandatory=True, message_id=message.message_id, content_type=message.content_type,
+            headers={**message.headers, ATTEMPTS: attempts, HISTORY: history},  # type: ignore[dict-item]
+        )  # fmt: skip
 
 
 def _decoded(message: RabbitMessage) -> schemas.CanonicalEvent | None:
@@ -120,20 +178,31 @@ def _decoded(message: RabbitMessage) -> schemas.CanonicalEvent | None:
         return None  # _apply_one dead-letters it with the reason
 
 
+def _received_at(message: RabbitMessage) -> float:
+    received = message.headers.get("x-idp-sync-received-at")
+    try:
+        return dt.datetime.fromisoformat(str(received)).timestamp()
+    except ValueError:
+        return time.time()
+
+
 def _log_outcome(message: RabbitMessage, outcome: Outcome) -> None:
     log.info("%s %s: %s", message.headers.get("x-idp-sync-type"),
              message.headers.get("x-idp-sync-subject"), outcome.value)  # fmt: skip
 
 
-def create_broker(
-    amqp_url: str, topology: Topology, applier: Applier, max_attempts: int
-) -> RabbitBroker:
+def create_writer(
+    amqp_url: str, topology: Topology, applier: Applier, *, max_attempts: int = 8,
+    guard: DeletionGuard | None = None,
+) -> Writer:  # fmt: skip
+    """A writer whose broker has one consumer per shard queue, applying through ``applier``;
+    start ``report_lags_forever`` beside it for ``idp-sync status``."""
     broker = RabbitBroker(
         amqp_url,
         default_channel=Channel(prefetch_count=PREFETCH, on_return_raises=True),
         logger=None,
     )
-    writer = Writer(broker, topology, applier, max_attempts)
+    writer = Writer(broker, topology, applier, max_attempts, guard or DeletionGuard())
     for shard in range(topology.shards):
         queue = topology.shard_queue(shard)
 
@@ -144,13 +213,18 @@ def create_broker(
             return consume
 
         broker.subscriber(queue, topology.events_exchange, ack_policy=AckPolicy.MANUAL)(consumer())
-    return broker
+    return writer
 
 
-async def serve(amqp_url: str, topology: Topology, applier: Applier, max_attempts: int = 8) -> None:
+async def serve(
+    amqp_url: str, topology: Topology, applier: Applier, *, max_attempts: int = 8,
+    guard: DeletionGuard | None = None,
+) -> None:  # fmt: skip
     """Run until SIGINT/SIGTERM."""
-    broker = create_broker(amqp_url, topology, applier, max_attempts)
+    writer = create_writer(amqp_url, topology, applier, max_attempts=max_attempts, guard=guard)
+    broker = writer.broker
     app = FastStream(broker, logger=None)
+    reporting: list[asyncio.Task[None]] = []
 
     @app.on_startup
     async def prepare() -> None:
@@ -158,8 +232,14 @@ async def serve(amqp_url: str, topology: Topology, applier: Applier, max_attempt
         await broker.connect()
         await declare(broker, topology)
 
+    @app.after_startup
+    async def report() -> None:
+        reporting.append(asyncio.create_task(writer.report_lags_forever()))
+
     @app.after_shutdown
     async def close() -> None:
+        for task in reporting:
+            task.cancel()
         await applier.aws.aclose()
         await applier.store.close()
 

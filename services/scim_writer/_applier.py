@@ -30,6 +30,7 @@ class Outcome(enum.Enum):
     STALE = "stale"
     NOT_OWNED = "not-owned"
     NOTHING_TO_DO = "nothing-to-do"
+    HELD = "held"
 
 
 class MemberNotYetProvisioned(Exception):
@@ -48,7 +49,7 @@ class Applier:
 
     async def apply(self, event: schemas.CanonicalEvent) -> Outcome:
         """Converge AWS to ``event``; AWS errors propagate for the caller to give a fate."""
-        skipped = await self._skipped(event)
+        skipped = await self.skipped(event)
         if skipped is not None:
             return skipped
         match event:
@@ -64,7 +65,8 @@ class Applier:
                 (outcome,) = await self.apply_members([event])
                 return outcome
 
-    async def _skipped(self, event: schemas.CanonicalEvent) -> Outcome | None:
+    async def skipped(self, event: schemas.CanonicalEvent) -> Outcome | None:
+        """``DUPLICATE`` or ``STALE`` (recorded) when ``event`` must not be applied."""
         if await self.store.outcome(event.idempotency_key) is not None:
             return Outcome.DUPLICATE
         if isinstance(event, schemas.GroupMemberAdded | schemas.GroupMemberRemoved):

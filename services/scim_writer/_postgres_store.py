@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import asyncpg
 
-from ._state_store import AwsObject, ObjectKind, StoreUnavailable
+from ._state_store import AwsObject, ObjectKind, QueueLag, StoreUnavailable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS applied_events (
@@ -16,6 +16,9 @@ CREATE TABLE IF NOT EXISTS subject_versions (subject TEXT PRIMARY KEY, version B
 CREATE TABLE IF NOT EXISTS aws_objects (
     kind TEXT NOT NULL, external_id TEXT NOT NULL, aws_id TEXT NOT NULL,
     owned BOOLEAN NOT NULL, PRIMARY KEY (kind, external_id));
+CREATE TABLE IF NOT EXISTS queue_lag (
+    queue TEXT PRIMARY KEY, oldest_waiting DOUBLE PRECISION,
+    reported_at DOUBLE PRECISION NOT NULL);
 """
 
 
@@ -64,6 +67,17 @@ class PostgresStore:
             kind, external_id,
         )  # fmt: skip
         return None if row is None else AwsObject(kind, external_id, row["aws_id"], row["owned"])
+
+    async def report_lag(self, queue: str, oldest_waiting: float | None, at: float) -> None:
+        await self.pool.execute(
+            "INSERT INTO queue_lag VALUES ($1, $2, $3) ON CONFLICT (queue) DO UPDATE"
+            " SET oldest_waiting = excluded.oldest_waiting, reported_at = excluded.reported_at",
+            queue, oldest_waiting, at,
+        )  # fmt: skip
+
+    async def lags(self) -> dict[str, QueueLag]:
+        rows = await self.pool.fetch("SELECT queue, oldest_waiting, reported_at FROM queue_lag")
+        return {r["queue"]: QueueLag(r["oldest_waiting"], r["reported_at"]) for r in rows}
 
     async def record(
         self, idempotency_key: str, outcome: str, *, versions: Mapping[str, int],

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from ._state_store import AwsObject, ObjectKind, StoreUnavailable
+from ._state_store import AwsObject, ObjectKind, QueueLag, StoreUnavailable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS applied_events (
@@ -18,6 +18,8 @@ CREATE TABLE IF NOT EXISTS subject_versions (subject TEXT PRIMARY KEY, version I
 CREATE TABLE IF NOT EXISTS aws_objects (
     kind TEXT NOT NULL, external_id TEXT NOT NULL, aws_id TEXT NOT NULL,
     owned INTEGER NOT NULL, PRIMARY KEY (kind, external_id));
+CREATE TABLE IF NOT EXISTS queue_lag (
+    queue TEXT PRIMARY KEY, oldest_waiting REAL, reported_at REAL NOT NULL);
 """
 
 
@@ -68,6 +70,21 @@ class SqliteStore:
         async with self.db.execute(query, (kind, external_id)) as cursor:
             row = await cursor.fetchone()
         return None if row is None else AwsObject(kind, external_id, str(row[0]), bool(row[1]))
+
+    async def report_lag(self, queue: str, oldest_waiting: float | None, at: float) -> None:
+        async with self._writing:
+            await self.db.execute(
+                "INSERT INTO queue_lag VALUES (?, ?, ?) ON CONFLICT (queue) DO UPDATE"
+                " SET oldest_waiting = excluded.oldest_waiting, reported_at = excluded.reported_at",
+                (queue, oldest_waiting, at),
+            )
+
+    async def lags(self) -> dict[str, QueueLag]:
+        async with self.db.execute(
+            "SELECT queue, oldest_waiting, reported_at FROM queue_lag"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return {str(q): QueueLag(o, float(r)) for q, o, r in rows}
 
     async def record(
         self, idempotency_key: str, outcome: str, *, versions: Mapping[str, int],

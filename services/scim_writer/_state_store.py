@@ -28,6 +28,15 @@ class AwsObject:
     owned: bool = True
 
 
+@dataclass(frozen=True)
+class QueueLag:
+    """A writer's report on one shard queue."""
+
+    oldest_waiting: float | None
+    """Epoch seconds the oldest event it holds unfinished was received at; ``None``: none."""
+    reported_at: float
+
+
 class StateStore(Protocol):
     """The writer's memory. Implementations: SQLite (one node), PostgreSQL (replicas)."""
 
@@ -49,6 +58,12 @@ class StateStore(Protocol):
     ) -> None:  # fmt: skip
         """In one transaction: the key's outcome, each subject's version (only ever raised),
         the AWS objects learned and the ones forgotten (deleted)."""
+
+    async def report_lag(self, queue: str, oldest_waiting: float | None, at: float) -> None:
+        """Note how far behind the writer is on ``queue``, for ``idp-sync status``."""
+
+    async def lags(self) -> dict[str, QueueLag]:
+        """The latest report per queue."""
 
 
 class StoreUnavailable(Exception):

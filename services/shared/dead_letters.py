@@ -23,6 +23,21 @@ LAST_FAILED_AT = "x-idp-sync-last-failed-at"
 ORIGINAL_EXCHANGE = "x-idp-sync-original-exchange"
 ORIGINAL_ROUTING_KEY = "x-idp-sync-original-routing-key"
 ORIGINAL_QUEUE = "x-idp-sync-original-queue"
+HISTORY = "x-idp-sync-history"
+"""Every failed attempt, oldest first: ``<time> attempt <n> <ErrorClass>: <detail>``."""
+REPLAYED_AT = "x-idp-sync-replayed-at"
+HELD_AT = "x-idp-sync-held-at"
+APPROVED = "x-idp-sync-approved"
+"""Set on a held deletion a person approved: the deletion guard lets it through."""
+MAX_HISTORY = 20
+
+
+def with_failure(headers: dict[str, Any], error: BaseException, attempts: int) -> list[str]:
+    """``headers``' history with this failure added (the latest ``MAX_HISTORY`` kept)."""
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    entry = f"{now} attempt {attempts} {type(error).__name__}: {str(error)[:300]}"
+    earlier = [str(e) for e in headers.get(HISTORY, []) or []]
+    return [*earlier, entry][-MAX_HISTORY:]
 
 
 def failure_headers(
@@ -41,6 +56,7 @@ def failure_headers(
         ORIGINAL_EXCHANGE: headers.get(ORIGINAL_EXCHANGE, raw.exchange or ""),
         ORIGINAL_ROUTING_KEY: headers.get(ORIGINAL_ROUTING_KEY, raw.routing_key or ""),
         ORIGINAL_QUEUE: queue.name,
+        HISTORY: with_failure(headers, error, attempts),
     })  # fmt: skip
     return headers
 

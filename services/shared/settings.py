@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     adopt_existing: bool = False
     """Let the writer take over AWS users/groups it did not create (matched by name)."""
     max_attempts: int = 8
+    deletion_guard_limit: int = 10
+    """Deactivations and deletions applied per window before the rest are held; 0: off."""
+    deletion_guard_window: float = 300.0
+    dry_run: bool = False
+    """Resolve and decide, read AWS, log each write it would send, send none."""
     """Attempts at a passing failure (429, 5xx, timeouts) before the event is dead-lettered."""
     state_url: SecretStr = SecretStr("sqlite:///.idp-sync/state.db")
     """The writer's state store: ``sqlite:///path`` (one node) or ``postgresql://...``."""

@@ -6,6 +6,7 @@
       {ns}.events.shard-<n>     quorum queue per shard, single active consumer (the writer)
     {ns}.dead-letter    direct exchange; routing key = the queue a message died in
       <queue>.dlq               quorum queue per work queue: what was refused, with why
+    {ns}.held                   quorum queue: deletions the deletion guard holds for review
     {ns}.retry-<s>s     fanout exchange per delay tier (1, 2, 5, 15, 60, 300 s)
       {ns}.retry-<s>s           quorum queue with that TTL, dead-lettering back to
                                 {ns}.events under the message's own routing key (its shard)
@@ -82,6 +83,12 @@ class Topology:
             routing_key=work_queue.name,
         )  # fmt: skip
 
+    @property
+    def held_queue(self) -> RabbitQueue:
+        """Deactivations and deletions the deletion guard parked for a person to review;
+        reached through the default exchange by its name."""
+        return RabbitQueue(f"{self.namespace}.held", QueueType.QUORUM, durable=True)
+
     def retry_exchange(self, seconds: int) -> RabbitExchange:
         return RabbitExchange(
             f"{self.namespace}.retry-{seconds}s", ExchangeType.FANOUT, durable=True
@@ -121,7 +128,8 @@ class Topology:
     def all_queues(self) -> list[RabbitQueue]:
         work = [queue for _, queue in self.work_queues]
         retries = [self.retry_queue(t) for t in RETRY_TIERS]
-        return work + [self.dead_letter_queue(queue) for queue in work] + retries
+        dead = [self.dead_letter_queue(queue) for queue in work]
+        return [*work, *dead, self.held_queue, *retries]
 
     def all_exchanges(self) -> list[RabbitExchange]:
         retries = [self.retry_exchange(t) for t in RETRY_TIERS]
@@ -138,6 +146,7 @@ async def declare(broker: RabbitBroker, topology: Topology) -> None:
         dlq = topology.dead_letter_queue(queue)
         declared_dlq = await broker.declare_queue(dlq)
         await declared_dlq.bind(dead_letter, routing_key=dlq.routing_key)
+    await broker.declare_queue(topology.held_queue)
     for seconds in RETRY_TIERS:
         delay_exchange = await broker.declare_exchange(topology.retry_exchange(seconds))
         delay_queue = await broker.declare_queue(topology.retry_queue(seconds))

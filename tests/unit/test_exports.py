@@ -18,12 +18,18 @@ SURFACES = {
     "services.scim_writer": {
         "DEFAULT_STATE_URL", "MAX_MEMBER_CHANGES", "AdaptiveRateLimit", "Applier", "AwsConflict",
         "AwsNotFound", "AwsObject", "AwsRefused", "AwsScim", "AwsScimError", "AwsServerError",
-        "AwsThrottled", "AwsUnauthorized", "AwsUnreachable", "MemberNotYetProvisioned",
-        "MembershipEvent", "Outcome", "PostgresStore", "ScimEndpoint", "SqliteStore", "StateStore",
-        "StoreUnavailable", "Writer", "create_broker", "serve", "store_for", "user_resource",
+        "AwsThrottled", "AwsUnauthorized", "AwsUnreachable", "DeletionGuard",
+        "MemberNotYetProvisioned", "PlannedWrite", "PlanningAws", "Retirement", "ScratchStore",
+        "MembershipEvent", "Outcome", "PostgresStore", "QueueLag", "ScimEndpoint", "SqliteStore",
+        "StateStore",
+        "StoreUnavailable", "Writer", "create_writer", "serve", "store_for", "user_resource",
     },
     "services.gateway": {
         "BrokerPublisher", "BrokerUnavailable", "GatewayConfig", "RawEvent", "create_app",
+    },
+    "services.parked": {
+        "Filters", "ParkedMessage", "ParkingLot", "QueueStatus", "Settle", "Status",
+        "approve_to", "drop", "gather", "moment", "replay",
     },
     "services.cli": {"app", "main"},
 }  # fmt: skip
