@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from services.shared import Settings, load_settings, topology_of
+from services.shared.logs import configure_logging
 
 if TYPE_CHECKING:
     from services.gateway import GatewayConfig
@@ -29,6 +30,7 @@ def gateway(
     from services.gateway import create_app
 
     settings = load_settings()
+    configure_logging(settings.log_level)
     app = create_app(gateway_config(settings), settings.amqp_url.get_secret_value())
     uvicorn.run(
         app,

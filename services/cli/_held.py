@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from typing import Annotated
 
 import typer
@@ -29,10 +31,15 @@ def _held(lot: ParkingLot, chosen: Filters) -> list[ParkedMessage]:
 
 @held_app.command("list")
 def list_(
-    type_: Type = None, subject: Subject = None, since: Since = None, until: Until = None
-) -> None:
+    type_: Type = None, subject: Subject = None, since: Since = None, until: Until = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:  # fmt: skip
     """List held deactivations and deletions, oldest first."""
     found = _held(parking_lot(), filters(None, None, type_, None, subject, since, until))
+    if as_json:
+        for m in found:
+            sys.stdout.write(json.dumps(m.summary()) + "\n")
+        return
     console.print(table(found, f"{len(found)} held by the deletion guard"))
 
 

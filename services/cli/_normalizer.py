@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from services.shared import Settings, load_settings, topology_of
+from services.shared.logs import configure_logging
 
 if TYPE_CHECKING:
     from services.normalizer import OktaNormalizer
@@ -28,6 +29,7 @@ def normalizer() -> None:
     from services.normalizer import serve
 
     settings = load_settings()
+    configure_logging(settings.log_level)
     okta = okta_normalizer(settings)
     asyncio.run(serve(settings.amqp_url.get_secret_value(), topology_of(settings), okta))
 

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from services.shared import Settings, load_settings
+from services.shared.logs import configure_logging
 
 from ._exit import ExitCode
 
@@ -32,6 +33,7 @@ def run(
     from services.scim_writer import StoreUnavailable
 
     settings = load_settings()
+    configure_logging(settings.log_level)
     address = (host or settings.gateway_host, port or settings.gateway_port)
     try:
         sock = socket.create_server(address)

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from services.shared import Settings, load_settings, topology_of
+from services.shared.logs import configure_logging
 
 if TYPE_CHECKING:
     from services.scim_writer import Applier, DeletionGuard
@@ -32,6 +33,7 @@ def writer() -> None:
     from services.scim_writer import serve
 
     settings = load_settings()
+    configure_logging(settings.log_level)
     applier = writer_applier(settings)
     guard = deletion_guard(settings)
     amqp_url = settings.amqp_url.get_secret_value()

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     deletion_guard_limit: int = 10
     """Deactivations and deletions applied per window before the rest are held; 0: off."""
     deletion_guard_window: float = 300.0
+    log_level: str = "INFO"
     dry_run: bool = False
     """Resolve and decide, read AWS, log each write it would send, send none."""
     """Attempts at a passing failure (429, 5xx, timeouts) before the event is dead-lettered."""

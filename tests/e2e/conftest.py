@@ -15,13 +15,15 @@ from tests.support.pipeline import Pipeline, gateway_and_normalizer, writer_env,
 
 @pytest.fixture(scope="module")
 def pipeline(
-    amqp_url: str, emulator_server: EmulatorServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Pipeline]:
-    """Gateway, normalizer and writer, one per test module. Tests share its state store,
-    so each uses IdP ids of its own."""
+    amqp_url: str, emulator_server: EmulatorServer, tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> Iterator[Pipeline]:  # fmt: skip
+    """Gateway, normalizer and writer, one per test module (a module's ``WRITER_ENV`` adds
+    writer settings). Tests share its state store, so each uses IdP ids of its own."""
     logs = tmp_path_factory.mktemp("pipeline")
     topology = Topology(namespace=broker.test_namespace(), shards=2)
-    env = writer_env(emulator_server.scim_url, emulator_server.token, logs / "state.db")
+    env = {**writer_env(emulator_server.scim_url, emulator_server.token, logs / "state.db"),
+           **getattr(request.module, "WRITER_ENV", {})}  # fmt: skip
     try:
         with (
             gateway_and_normalizer(amqp_url, topology, logs) as running,

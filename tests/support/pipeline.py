@@ -20,7 +20,7 @@ from services.shared.topology import Topology
 
 from . import broker
 from .generic import changes_body, signed_headers
-from .processes import free_port, idp_sync, running, stop
+from .processes import free_port, idp_sync, run_cli, running, stop
 from .waiting import wait_until
 
 
@@ -31,6 +31,7 @@ class Pipeline:
     okta_secret: str
     webhook_secret: str
     pids: dict[str, int] = field(default_factory=dict)
+    logs: Path | None = None
 
 
 def service_env(amqp_url: str, topology: Topology) -> dict[str, str]:
@@ -98,7 +99,7 @@ def gateway_and_normalizer(
         normalizer_running(amqp_url, topology, logs / "normalizer.log", normalizer_env) as nz,
     ):
         pids = {"gateway": gw.pid, "normalizer": nz.pid}
-        yield Pipeline(url, topology, okta_secret, webhook_secret, pids)
+        yield Pipeline(url, topology, okta_secret, webhook_secret, pids, logs)
 
 
 def send(pipeline: Pipeline, *changes: dict[str, Any], msg_id: str | None = None) -> None:
@@ -125,3 +126,10 @@ def dlq_depths(amqp_url: str, topology: Topology) -> list[int]:
     """Messages waiting in each shard's DLQ."""
     return [asyncio.run(broker.queued(amqp_url, f"{topology.shard_queue(n).name}.dlq"))
             for n in range(topology.shards)]  # fmt: skip
+
+
+def cli(
+    pipeline: Pipeline, amqp_url: str, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``idp-sync ARGS`` against this pipeline's namespace, as an operator runs it."""
+    return run_cli(*args, env={**service_env(amqp_url, pipeline.topology), **env})

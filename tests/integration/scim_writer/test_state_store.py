@@ -10,7 +10,14 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from services.scim_writer import AwsObject, PostgresStore, StateStore, StoreUnavailable, store_for
+from services.scim_writer import (
+    AwsObject,
+    PostgresStore,
+    QueueLag,
+    StateStore,
+    StoreUnavailable,
+    store_for,
+)
 from tests.support.broker import postgres_dsn
 
 
@@ -84,3 +91,16 @@ async def test_an_unreachable_store_says_so() -> None:
         await unreachable.open()
     with pytest.raises(ValueError, match="IDP_SYNC_STATE_URL"):
         store_for("redis://localhost")
+
+
+async def test_the_latest_lag_report_per_queue_is_kept(store: StateStore) -> None:
+    assert await store.lags() == {}
+    await store.report_lag("ns.events.shard-0", 1000.5, at=1010.0)
+    await store.report_lag("ns.events.shard-1", None, at=1010.0)
+    await store.report_lag("ns.events.shard-0", None, at=1020.0)
+    assert await store.lags() == {
+        "ns.events.shard-0": QueueLag(None, 1020.0),
+        "ns.events.shard-1": QueueLag(None, 1010.0),
+    }
+    await store.report_lag("ns.events.shard-1", 1015.25, at=1030.0)
+    assert (await store.lags())["ns.events.shard-1"] == QueueLag(1015.25, 1030.0)
