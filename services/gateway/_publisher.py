@@ -80,8 +80,24 @@ class BrokerPublisher:
     async def publish(self, source: str, tenant: str, events: Sequence[RawEvent]) -> None:
         if not self.connected.is_set():
             raise BrokerUnavailable("not connected to the broker")
+        failure: Exception | None = None
         try:
             async with asyncio.timeout(self.timeout):
-                await asyncio.gather(*(self._publish_one(source, tenant, e) for e in events))
-        except Exception as error:  # any failure to get a confirm means "not accepted"
-            raise BrokerUnavailable(f"{type(error).__name__}: {error}") from error
+                while True:
+                    try:
+                        await asyncio.gather(
+                            *(self._publish_one(source, tenant, e) for e in events)
+                        )
+                    except Exception as error:  # noqa: BLE001 - retried within the budget
+                        # Right after a reconnect the channel may still be restoring; a
+                        # repeat within the time Okta waits is cheap, and a message sent
+                        # twice keeps its id, so the copy is a no-op downstream.
+                        failure = error
+                        log.warning("publish failed (%s: %s); retrying", type(error).__name__,
+                                    error)  # fmt: skip
+                        await asyncio.sleep(0.1)
+                    else:
+                        return
+        except TimeoutError as error:
+            reason = failure or error
+            raise BrokerUnavailable(f"{type(reason).__name__}: {reason}") from error
