@@ -13,6 +13,7 @@ from rich.table import Table
 
 from services.parked import Filters, ParkedMessage, ParkingLot, drop, replay
 from services.shared import load_settings, topology_of
+from services.shared.telemetry import configure_tracing
 
 from ._exit import ExitCode
 from ._parked_options import (
@@ -138,6 +139,7 @@ def replay_(
     stopped half-way loses nothing; run it again to finish. A replayed event older than what
     was applied since is skipped by the writer, never applied.
     """
+    configure_tracing("idp-sync-cli")
     chosen = filters(ids, source, type_, error, subject, since, until)
     if chosen.empty and not yes:
         err.print("[yellow]No filter given: this replays every dead-lettered message.[/]")

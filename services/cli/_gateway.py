@@ -9,6 +9,7 @@ from rich.console import Console
 
 from services.shared import Settings, load_settings, topology_of
 from services.shared.logs import configure_logging
+from services.shared.telemetry import configure_tracing
 
 if TYPE_CHECKING:
     from services.gateway import GatewayConfig
@@ -31,6 +32,7 @@ def gateway(
 
     settings = load_settings()
     configure_logging(settings.log_level)
+    configure_tracing("idp-sync-gateway")
     app = create_app(gateway_config(settings), settings.amqp_url.get_secret_value())
     uvicorn.run(
         app,

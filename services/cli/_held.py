@@ -12,6 +12,7 @@ from rich.progress import Progress
 
 from services.parked import Filters, ParkedMessage, ParkingLot, Settle, approve_to, drop
 from services.shared import load_settings, topology_of
+from services.shared.telemetry import configure_tracing
 
 from ._dlq import confirm_or_preview, parking_lot, table
 from ._parked_options import Ids, Since, Subject, Type, Until, err, filters, on_broker
@@ -61,6 +62,7 @@ def approve(
     until: Until = None, dry_run: DryRun = False, yes: Yes = False,
 ) -> None:  # fmt: skip
     """Apply the matching held events: each goes back to its shard, let through the guard."""
+    configure_tracing("idp-sync-cli")
     chosen = filters(ids, None, type_, None, subject, since, until)
     events = topology_of(load_settings()).events_exchange.name
     _release(chosen, "approve", "approved", approve_to(events), dry_run=dry_run, yes=yes)

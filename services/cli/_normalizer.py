@@ -10,6 +10,8 @@ from rich.console import Console
 
 from services.shared import Settings, load_settings, topology_of
 from services.shared.logs import configure_logging
+from services.shared.metrics import serve_metrics
+from services.shared.telemetry import configure_tracing
 
 if TYPE_CHECKING:
     from services.normalizer import OktaNormalizer
@@ -30,6 +32,8 @@ def normalizer() -> None:
 
     settings = load_settings()
     configure_logging(settings.log_level)
+    configure_tracing("idp-sync-normalizer")
+    serve_metrics(settings.normalizer_metrics_port)
     okta = okta_normalizer(settings)
     asyncio.run(serve(settings.amqp_url.get_secret_value(), topology_of(settings), okta))
 

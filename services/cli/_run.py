@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import socket
 from typing import Annotated
@@ -12,10 +13,12 @@ from rich.console import Console
 
 from services.shared import Settings, load_settings
 from services.shared.logs import configure_logging
+from services.shared.telemetry import configure_tracing
 
 from ._exit import ExitCode
 
 err = Console(stderr=True)
+log = logging.getLogger("idp_sync.run")
 
 
 def run(
@@ -34,6 +37,7 @@ def run(
 
     settings = load_settings()
     configure_logging(settings.log_level)
+    configure_tracing("idp-sync")
     address = (host or settings.gateway_host, port or settings.gateway_port)
     try:
         sock = socket.create_server(address)
@@ -58,9 +62,7 @@ async def _until_stopped(settings: Settings, sock: socket.socket) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with pipeline_running(settings, sock) as running:
-        err.print(
-            f"idp-sync running: webhooks at {running.gateway_url}/webhooks/..., "
-            f"namespace {settings.namespace!r}, {settings.shards} shards. Ctrl-C stops."
-        )
+        log.info("idp-sync running: webhooks at %s/webhooks/..., namespace %r, %d shards",
+                 running.gateway_url, settings.namespace, settings.shards)  # fmt: skip
         await stop.wait()
-    err.print("idp-sync stopped.")
+    log.info("idp-sync stopped")

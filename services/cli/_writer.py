@@ -10,6 +10,8 @@ from rich.console import Console
 
 from services.shared import Settings, load_settings, topology_of
 from services.shared.logs import configure_logging
+from services.shared.metrics import serve_metrics
+from services.shared.telemetry import configure_tracing
 
 if TYPE_CHECKING:
     from services.scim_writer import Applier, DeletionGuard
@@ -34,6 +36,8 @@ def writer() -> None:
 
     settings = load_settings()
     configure_logging(settings.log_level)
+    configure_tracing("idp-sync-writer")
+    serve_metrics(settings.writer_metrics_port)
     applier = writer_applier(settings)
     guard = deletion_guard(settings)
     amqp_url = settings.amqp_url.get_secret_value()

@@ -13,11 +13,17 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from faststream.rabbit import RabbitBroker
+from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 from faststream.rabbit.schemas import Channel
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from services.shared.metrics import EVENTS_RECEIVED
 
 from . import _generic, _okta
 from ._config import GatewayConfig
@@ -44,6 +50,10 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+async def _metrics(_: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
 def _problem(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status)
 
@@ -60,6 +70,7 @@ async def _accept(
     except BrokerUnavailable as error:
         log.warning("webhook from %s not accepted: broker unavailable (%s)", source, error)
         return _problem(503, "the event queue is unavailable; retry later")
+    EVENTS_RECEIVED.labels(source).inc(len(events))
     return JSONResponse({"accepted": len(events)}, 200)
 
 
@@ -122,6 +133,7 @@ def create_app(config: GatewayConfig, amqp_url: str) -> Starlette:
     """The gateway ASGI app; it connects to the broker in the background once started."""
     broker = RabbitBroker(
         amqp_url,
+        middlewares=(RabbitTelemetryMiddleware(),),
         default_channel=Channel(publisher_confirms=True, on_return_raises=True),
         logger=None,
     )
@@ -134,4 +146,6 @@ def create_app(config: GatewayConfig, amqp_url: str) -> Starlette:
         connecting.cancel()
         await broker.stop()
 
-    return Starlette(routes=_routes(config, publisher), lifespan=lifespan)
+    routes = [*_routes(config, publisher), Route("/metrics", _metrics)]
+    traced = Middleware(OpenTelemetryMiddleware, excluded_urls="healthz,readyz,metrics")
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[traced])

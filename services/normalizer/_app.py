@@ -16,11 +16,14 @@ from typing import Any
 from faststream import AckPolicy
 from faststream.rabbit import RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
+from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 from faststream.rabbit.schemas import Channel
 
 import schemas
 from services.shared.dead_letters import dead_letter
 from services.shared.fates import Fate
+from services.shared.metrics import EVENTS_NORMALIZED
+from services.shared.telemetry import annotate
 from services.shared.topology import Topology, declare
 
 from . import _generic
@@ -67,6 +70,8 @@ class Normalizer:
             content_type="application/json",
             headers=headers,
         )
+        EVENTS_NORMALIZED.labels(event.source, headers["x-idp-sync-type"]).inc()
+        annotate(event)
 
     async def handle(
         self, message: RabbitMessage, queue: RabbitQueue, normalize: Normalize
@@ -97,6 +102,7 @@ def create_broker(amqp_url: str, topology: Topology, okta: OktaNormalizer) -> Ra
     """A broker with a consumer on each source's raw queue."""
     broker = RabbitBroker(
         amqp_url,
+        middlewares=(RabbitTelemetryMiddleware(),),
         # prefetch 1: events leave in the order they came, so shards see them in order
         default_channel=Channel(prefetch_count=1, on_return_raises=True),
         logger=None,

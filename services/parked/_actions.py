@@ -7,12 +7,17 @@ from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from services.shared import dead_letters as dl
 
 from ._lot import Settle
 from ._message import ParkedMessage
 
+_PROPAGATOR = TraceContextTextMapPropagator()
+_tracer = trace.get_tracer("idp_sync.parked")
 _FAILURE_HEADERS = (dl.ERROR_CLASS, dl.ERROR_DETAIL, dl.ATTEMPTS, dl.HELD_AT)
 
 
@@ -40,12 +45,24 @@ async def _publish(
 
 async def replay(channel: AbstractChannel, message: ParkedMessage) -> None:
     """Back to the exchange and routing key it failed from, same body and message id, so
-    its idempotency key is kept: applied once, skipped if stale."""
+    its idempotency key is kept: applied once, skipped if stale. When tracing is on, the
+    replay is a trace of its own that links to the original one."""
     exchange = str(message.headers.get(dl.ORIGINAL_EXCHANGE, ""))
     routing_key = str(message.headers.get(dl.ORIGINAL_ROUTING_KEY, ""))
     if not routing_key:
         raise ValueError(f"message {message.id} does not say where it failed")
-    await _publish(channel, message, exchange, routing_key, _headers_for_return(message))
+    headers = _headers_for_return(message)
+    original = trace.get_current_span(_PROPAGATOR.extract(headers)).get_span_context()
+    links = [trace.Link(original)] if original.is_valid else []
+    with _tracer.start_as_current_span(
+        f"{exchange or 'default'} replay", context=Context(), kind=trace.SpanKind.PRODUCER,
+        links=links, attributes={"messaging.message.id": message.id},
+    ) as span:  # fmt: skip
+        if span.is_recording():  # else keep the original context: better than none
+            for key in ("traceparent", "tracestate"):
+                headers.pop(key, None)
+            _PROPAGATOR.inject(headers)
+        await _publish(channel, message, exchange, routing_key, headers)
 
 
 def approve_to(events_exchange: str) -> Settle:

@@ -21,6 +21,7 @@ import msgspec
 from faststream import AckPolicy, FastStream
 from faststream.rabbit import RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
+from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 from faststream.rabbit.schemas import Channel
 
 import schemas
@@ -34,11 +35,13 @@ from services.shared.dead_letters import (
     with_failure,
 )
 from services.shared.fates import Fate
+from services.shared.telemetry import annotate
 from services.shared.topology import Topology, declare
 
 from ._applier import Applier, MembershipEvent, Outcome
 from ._deletion_guard import DeletionGuard, Retirement
 from ._fate import decide
+from ._observing import received_at, settled
 
 log = logging.getLogger("idp_sync.writer")
 
@@ -73,7 +76,7 @@ class Writer:
         # aiormq runs a task per delivery, so with prefetch > 1 handlers would overlap:
         # the lock keeps one shard's events one at a time (and, in practice, in order).
         shard = self._shards.setdefault(queue.name, _Shard())
-        shard.unfinished[id(message)] = _received_at(message)
+        shard.unfinished[id(message)] = received_at(message)
         shard.waiting += 1
         async with shard.lock:
             shard.waiting -= 1
@@ -94,6 +97,7 @@ class Writer:
             for message, _ in batch:
                 await self._apply_one(message, queue)
             return
+        annotate(batch[-1][1])
         try:
             outcomes = await self.applier.apply_members([event for _, event in batch])
         except Exception:  # noqa: BLE001 - one event's trouble must not hold back the rest
@@ -101,7 +105,7 @@ class Writer:
                 await self._apply_one(message, queue)
             return
         for (message, _), outcome in zip(batch, outcomes, strict=True):
-            _log_outcome(message, outcome)
+            settled(message, outcome.value)
             await self._finish(message, queue)
 
     async def _apply_one(self, message: RabbitMessage, queue: RabbitQueue) -> None:
@@ -109,8 +113,9 @@ class Writer:
         error: Exception | None = None
         try:
             event = schemas.decode(message.body)
+            annotate(event)
             outcome = await self._guarded(event, message) or await self.applier.apply(event)
-            _log_outcome(message, outcome)
+            settled(message, outcome.value)
         except Exception as failure:  # noqa: BLE001 - decide() gives every failure its fate
             error = failure
         decision = decide(error, attempts, self.max_attempts)
@@ -118,6 +123,7 @@ class Writer:
             await self._retry(message, error, attempts, decision.wait)
         elif decision.fate is Fate.DEAD_LETTER and error is not None:
             log.warning("dead-lettering %s: %s", message.message_id, error)
+            settled(message, "dead-lettered")
             await dead_letter(self.broker, self.topology, message, queue, error, attempts=attempts)
         await self._finish(message, queue)
 
@@ -159,6 +165,7 @@ class Writer:
     async def _retry(
         self, message: RabbitMessage, error: Exception, attempts: int, wait: float
     ) -> None:
+        settled(message, "retried")
         tier = self.topology.retry_tier(wait)
         log.warning("retrying %s in %ss (attempt %d): %s", message.message_id, tier,
                     attempts, error)  # fmt: skip
@@ -178,19 +185,6 @@ def _decoded(message: RabbitMessage) -> schemas.CanonicalEvent | None:
         return None  # _apply_one dead-letters it with the reason
 
 
-def _received_at(message: RabbitMessage) -> float:
-    received = message.headers.get("x-idp-sync-received-at")
-    try:
-        return dt.datetime.fromisoformat(str(received)).timestamp()
-    except ValueError:
-        return time.time()
-
-
-def _log_outcome(message: RabbitMessage, outcome: Outcome) -> None:
-    log.info("%s %s: %s", message.headers.get("x-idp-sync-type"),
-             message.headers.get("x-idp-sync-subject"), outcome.value)  # fmt: skip
-
-
 def create_writer(
     amqp_url: str, topology: Topology, applier: Applier, *, max_attempts: int = 8,
     guard: DeletionGuard | None = None,
@@ -199,6 +193,7 @@ def create_writer(
     start ``report_lags_forever`` beside it for ``idp-sync status``."""
     broker = RabbitBroker(
         amqp_url,
+        middlewares=(RabbitTelemetryMiddleware(),),
         default_channel=Channel(prefetch_count=PREFETCH, on_return_raises=True),
         logger=None,
     )

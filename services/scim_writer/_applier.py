@@ -14,7 +14,10 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from opentelemetry import trace
+
 import schemas
+from services.shared.telemetry import AWS_ID
 
 from ._aws_errors import AwsConflict, AwsNotFound
 from ._aws_scim import AwsScim, Resource
@@ -90,6 +93,8 @@ class Applier:
         self, event: schemas.CanonicalEvent, outcome: Outcome, *,
         objects: tuple[AwsObject, ...] = (), forgotten: tuple[tuple[ObjectKind, str], ...] = (),
     ) -> Outcome:  # fmt: skip
+        if objects:
+            trace.get_current_span().set_attribute(AWS_ID, objects[0].aws_id)
         versions = {event.subject.shard_key: event.source_version}
         await self.store.record(event.idempotency_key, outcome.value, versions=versions,
                                 objects=objects, forgotten=forgotten)  # fmt: skip

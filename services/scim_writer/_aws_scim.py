@@ -7,13 +7,17 @@ narrower than SCIM's, and the exact wire shape is what matters.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from pydantic import SecretStr
 from scim2_models import Context, Group
+
+from services.shared.metrics import SCIM_REQUESTS, SCIM_SECONDS
 
 from ._aws_errors import AwsNotFound, AwsUnreachable, error_for
 from ._rate_limit import AdaptiveRateLimit
@@ -59,6 +63,7 @@ class AwsScim:
                      "Content-Type": "application/scim+json"},
             timeout=endpoint.timeout, limits=endpoint.limits, transport=transport,
         )  # fmt: skip
+        HTTPXClientInstrumentor.instrument_client(self.client)  # a span per SCIM call
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -68,10 +73,15 @@ class AwsScim:
         params: dict[str, str] | None = None,
     ) -> Any:  # fmt: skip
         await self.limit.acquire()
+        started = time.perf_counter()
         try:
             response = await self.client.request(method, path, json=json, params=params)
         except httpx.TransportError as error:
+            SCIM_REQUESTS.labels(operation, "unreachable").inc()
             raise AwsUnreachable(operation, None, type(error).__name__) from error
+        finally:
+            SCIM_SECONDS.labels(operation).observe(time.perf_counter() - started)
+        SCIM_REQUESTS.labels(operation, str(response.status_code)).inc()
         if response.status_code == 429:
             self.limit.throttled()
         if response.status_code >= 400:

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     """Deactivations and deletions applied per window before the rest are held; 0: off."""
     deletion_guard_window: float = 300.0
     log_level: str = "INFO"
+    normalizer_metrics_port: int = 9101
+    """Where the normalizer serves /metrics; 0: not at all."""
+    writer_metrics_port: int = 9102
+    """Where the writer serves /metrics; 0: not at all. (The gateway and `run` serve it
+    on the gateway's port.)"""
+    jaeger_url: str = "http://127.0.0.1:16686"
+    """Jaeger's UI and query API, for `idp-sync trace`."""
     dry_run: bool = False
     """Resolve and decide, read AWS, log each write it would send, send none."""
     """Attempts at a passing failure (429, 5xx, timeouts) before the event is dead-lettered."""

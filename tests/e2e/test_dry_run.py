@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.support.emulator import Aws
@@ -26,7 +28,8 @@ def test_dry_run_sends_no_write_and_prints_the_plan(pipeline: Pipeline, aws: Aws
     send(pipeline, retire_change("dr-d", "deleted", "u-dry", 4))
     wait_until(lambda: "would DELETE /Users/dry-run-" in log.read_text(), within=30,
                what="the deletion planned")  # fmt: skip
-    plan = log.read_text()
+    plan = "\n".join(json.loads(line)["message"] for line in log.read_text().splitlines()
+                     if line.startswith("{"))  # fmt: skip
     assert 'would POST /Users {"active": true' in plan
     assert '"userName": "u-dry@hr.example"' in plan
     assert 'would POST /Groups {"displayName": "Dry Group"' in plan

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import secrets
 import signal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from services.shared.topology import Topology
@@ -40,11 +42,26 @@ def test_one_process_takes_a_webhook_to_aws_and_stops_cleanly(
                  members_change("run-3", "added", "g-run", ["u-run"], 3))  # fmt: skip
             wait_until(lambda: any(aws.state()["memberships"].values()), within=30,
                        what="the membership in AWS")  # fmt: skip
+            metrics = httpx.get(f"{url}/metrics", timeout=5).text
+            for line in (
+                'idp_sync_events_received_total{source="generic"} 3.0',
+                'idp_sync_events_normalized_total{source="generic",type="user.upserted"} 1.0',
+                'idp_sync_events_total{outcome="applied",source="generic",'
+                'type="group.upserted"} 1.0',
+                'idp_sync_scim_requests_total{operation="CreateUser",status="201"} 1.0',
+                'idp_sync_scim_request_seconds_count{operation="CreateUser"} 1.0',
+                "idp_sync_end_to_end_seconds_count 3.0",
+            ):
+                assert line in metrics, line
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=15) == 0, (tmp / "run.log").read_text()
     finally:
         asyncio.run(broker.delete_topology(amqp_url, topology))
     assert [u["userName"] for u in aws.state()["users"]] == ["u-run@hr.example"]
+    lines = [json.loads(line) for line in (tmp / "run.log").read_text().splitlines()]
+    applied = [line for line in lines if line["message"].endswith(": applied")]
+    assert len(applied) == 3
+    assert all(set(line) >= {"time", "level", "logger", "trace_id", "span_id"} for line in lines)
 
 
 def test_an_unreachable_broker_is_named_with_exit_code_3(tmp: Path) -> None:

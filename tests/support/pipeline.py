@@ -39,6 +39,8 @@ def service_env(amqp_url: str, topology: Topology) -> dict[str, str]:
         "IDP_SYNC_AMQP_URL": amqp_url,
         "IDP_SYNC_NAMESPACE": topology.namespace,
         "IDP_SYNC_SHARDS": str(topology.shards),
+        "IDP_SYNC_NORMALIZER_METRICS_PORT": "0",
+        "IDP_SYNC_WRITER_METRICS_PORT": "0",
     }
 
 
