@@ -35,6 +35,7 @@ from services.shared.dead_letters import (
     with_failure,
 )
 from services.shared.fates import Fate
+from services.shared.metrics import QUEUE_MESSAGES, UNFINISHED
 from services.shared.telemetry import annotate
 from services.shared.topology import Topology, declare
 
@@ -132,15 +133,23 @@ class Writer:
         self._shards[queue.name].unfinished.pop(id(message), None)
 
     async def report_lags_forever(self, every: float = 2.0) -> None:
-        """Tell the state store, per shard, how old the oldest unfinished event is."""
+        """Tell the state store, per shard, how old the oldest unfinished event is; keep
+        the queue-depth and unfinished gauges current."""
         while True:
             for n in range(self.topology.shards):
                 queue = self.topology.shard_queue(n).name
                 unfinished = self._shards.get(queue, _Shard()).unfinished.values()
-                oldest = min(unfinished, default=None)
+                UNFINISHED.labels(queue).set(len(unfinished))
                 with contextlib.suppress(Exception):  # a report is not worth a crash
-                    await self.applier.store.report_lag(queue, oldest, time.time())
+                    await self.applier.store.report_lag(queue, min(unfinished, default=None),
+                                                        time.time())  # fmt: skip
+                    QUEUE_MESSAGES.labels(queue).set(await self._depth(n))
             await asyncio.sleep(every)
+
+    async def _depth(self, shard: int) -> int:
+        declared = await self.broker.declare_queue(self.topology.shard_queue(shard))
+        answer = await declared.declare()  # re-declaring the same queue reads its depth
+        return int(answer.message_count or 0)
 
     async def _guarded(
         self, event: schemas.CanonicalEvent, message: RabbitMessage

@@ -16,7 +16,14 @@ from services.shared.topology import Topology
 from tests.support import broker
 from tests.support.emulator import Aws, EmulatorServer
 from tests.support.generic import group_change, members_change, user_change
-from tests.support.pipeline import Pipeline, send, service_env, writer_env
+from tests.support.pipeline import (
+    Pipeline,
+    normalizer_running,
+    send,
+    service_env,
+    writer_env,
+    writer_running,
+)
 from tests.support.processes import free_port, run_cli, running
 from tests.support.waiting import wait_until
 
@@ -84,3 +91,28 @@ def test_a_missing_setting_is_named_with_exit_code_2() -> None:
     result = run_cli("run", env=env)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "IDP_SYNC_SCIM_URL" in result.stderr
+
+
+def test_the_normalizer_and_the_writer_serve_metrics(
+    amqp_url: str, emulator_server: EmulatorServer, tmp: Path
+) -> None:
+    topology = Topology(namespace=broker.test_namespace(), shards=2)
+    ports = {"normalizer": free_port(), "writer": free_port()}
+    env = {"IDP_SYNC_NORMALIZER_METRICS_PORT": str(ports["normalizer"]),
+           "IDP_SYNC_WRITER_METRICS_PORT": str(ports["writer"]),
+           **writer_env(emulator_server.scim_url, emulator_server.token, tmp / "s.db")}  # fmt: skip
+    try:
+        with (
+            normalizer_running(amqp_url, topology, tmp / "normalizer.log", env),
+            writer_running(amqp_url, topology, tmp / "writer.log", env),
+        ):
+            for service, port in ports.items():
+                answer = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+                assert answer.status_code == 200, service
+                assert "idp_sync_events_normalized_total" in answer.text
+            gauge = 'idp_sync_queue_messages{queue="' + topology.shard_queue(0).name + '"} 0.0'
+            wait_until(lambda: gauge in httpx.get(f"http://127.0.0.1:{ports['writer']}/metrics",
+                                                  timeout=5).text,
+                       within=10, what="the writer's queue-depth gauge")  # fmt: skip
+    finally:
+        asyncio.run(broker.delete_topology(amqp_url, topology))
