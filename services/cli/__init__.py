@@ -11,6 +11,7 @@ from ._held import held_app
 from ._normalizer import normalizer
 from ._run import run
 from ._status import status
+from ._trace import trace
 from ._writer import writer
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ app.command()(normalizer)
 app.command()(writer)
 app.command()(run)
 app.command()(status)
+app.command()(trace)
 
 
 @app.command()
