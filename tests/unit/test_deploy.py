@@ -24,10 +24,8 @@ def test_it_runs_rabbitmq_jaeger_the_emulator_and_the_three_services() -> None:
 
 
 def test_each_service_exports_traces_to_jaeger_and_uses_a_real_command() -> None:
-    commands = {
-        c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands
-    }
-    commands |= {group.name for group in app.registered_groups}
+    commands = {c.callback.__name__ for c in app.registered_commands if c.callback}
+    commands |= {str(group.name) for group in app.registered_groups}
     for name in ("gateway", "normalizer", "writer"):
         service = _compose()["services"][name]
         assert service["command"][0] in commands
