@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from opentelemetry import propagate, trace
 from pydantic import SecretStr
 from rich.console import Console
 from standardwebhooks.webhooks import Webhook
@@ -31,6 +32,7 @@ from standardwebhooks.webhooks import Webhook
 from services.aws_scim_emulator import EmulatorConfig, Token, create_app
 from services.shared import Settings, topology_of
 from services.shared import topology as topology_module
+from services.shared.telemetry import configure_tracing, current_ids
 
 from ._demo_report import print_report
 from ._demo_script import TENANT, Expected, Script
@@ -38,6 +40,7 @@ from ._emulator import new_tenant_id
 from ._local_pipeline import LocalPipeline, pipeline_running, serving
 
 console = Console()
+_tracer = trace.get_tracer("idp_sync.demo")
 SETTLE_WITHIN = 120.0
 
 
@@ -74,14 +77,19 @@ def _settings(base: Settings, emulator: _Emulator, secret: str, state: Path) -> 
     })  # fmt: skip
 
 
-async def _send(client: httpx.AsyncClient, secret: str, changes: list[dict[str, Any]]) -> None:
+async def _send(client: httpx.AsyncClient, secret: str, changes: list[dict[str, Any]]) -> str:
+    """POST one signed delivery as a traced client; returns its trace id."""
     body = httpx.Request("POST", "/", json={"tenant": TENANT, "changes": changes}).content
     msg_id, moment = f"msg_{uuid.uuid4().hex}", dt.datetime.now(dt.UTC)
     headers = {"webhook-id": msg_id, "webhook-timestamp": str(int(moment.timestamp())),
                "webhook-signature": Webhook(secret).sign(msg_id, moment, body.decode()),
                "content-type": "application/json"}  # fmt: skip
-    response = await client.post("/webhooks/generic", content=body, headers=headers)
+    with _tracer.start_as_current_span("demo webhook", kind=trace.SpanKind.CLIENT):
+        propagate.inject(headers)
+        trace_id, _ = current_ids()
+        response = await client.post("/webhooks/generic", content=body, headers=headers)
     response.raise_for_status()
+    return trace_id
 
 
 async def _ready(client: httpx.AsyncClient) -> None:
@@ -115,6 +123,8 @@ async def run_demo(base: Settings) -> bool:
     """Run the demo; ``True`` when every event settled."""
     # Retries of members sent before their users are expected here; the table tells.
     logging.getLogger("idp_sync").setLevel(logging.ERROR)
+    configure_tracing("idp-sync-demo", always=True)  # trace ids to print, exported if asked
+    traces: list[str] = []
     script = Script()
     deliveries, expected = script.build(), script.expected()
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
@@ -132,9 +142,10 @@ async def run_demo(base: Settings) -> bool:
                     console.print(f"emulator {emulator.scim_url}\n")
                     await _ready(gateway)
                     for n, delivery in enumerate(deliveries, 1):
-                        await _send(gateway, secret, delivery.changes)
+                        traces.append(await _send(gateway, secret, delivery.changes))
                         console.print(f"webhook {n} accepted: {delivery.title} "
                                       f"({len(delivery.changes)} changes)")  # fmt: skip
+                        console.print(f"  trace {traces[-1]}")
                     started = time.monotonic()
                     outcomes = await _settle(running, expected)
                     took = time.monotonic() - started
@@ -142,5 +153,5 @@ async def run_demo(base: Settings) -> bool:
             finally:
                 await topology_module.delete(settings.amqp_url.get_secret_value(),
                                              topology_of(settings))  # fmt: skip
-    print_report(console, expected, outcomes, aws, took)
+    print_report(console, expected, outcomes, aws, took, traces)
     return len(outcomes) == len(expected)

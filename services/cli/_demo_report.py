@@ -18,7 +18,8 @@ def _outcome(text: str) -> str:
 
 
 def _events(expected: list[Expected], outcomes: dict[str, str]) -> Table:
-    table = Table(title="Events and their outcomes", title_justify="left")
+    table = Table(title="Events and their outcomes (each in its webhook's trace)",
+                  title_justify="left")  # fmt: skip
     for column in ("webhook", "change", "type", "subject", "outcome"):
         table.add_column(column)
     staff = [e for e in expected if e.subject.startswith("user:u-staff-")]
@@ -74,11 +75,13 @@ def _calls(aws: dict[str, Any]) -> Table:
 
 def print_report(
     console: Console, expected: list[Expected], outcomes: dict[str, str],
-    aws: dict[str, Any], took: float,
+    aws: dict[str, Any], took: float, traces: list[str],
 ) -> None:  # fmt: skip
     """Print the outcomes, AWS's state, the calls, and what they show."""
     console.print()
     console.print(_events(expected, outcomes), _users(aws), _groups(aws), _calls(aws))
+    for n, trace_id in enumerate(traces, 1):
+        console.print(f"webhook {n}: trace {trace_id}")
     requests = aws["requests"]
     creates = requests.get("CreateUser", {}).get("201", 0)
     group_creates = requests.get("CreateGroup", {}).get("201", 0)

@@ -43,12 +43,15 @@ def trace(
     user: Annotated[str, typer.Argument(help="The AWS userName (or the IdP user id).")],
     since: Annotated[str, typer.Option(help="How far back Jaeger should look.")] = "24h",
     limit: Annotated[int, typer.Option(help="Traces at most.")] = 20,
+    service: Annotated[
+        str, typer.Option(help="The writer's service name (`idp-sync` under `idp-sync run`).")
+    ] = WRITER,
 ) -> None:
     """Print the Jaeger search for USER's provisioning (IDP_SYNC_JAEGER_URL) and, when
     Jaeger's query API answers, each trace found with the writer's outcome."""
     base = load_settings().jaeger_url.rstrip("/")
     key = "user.name" if "@" in user else "user.id"
-    query = {"service": WRITER, "tags": json.dumps({key: user}), "lookback": since,
+    query = {"service": service, "tags": json.dumps({key: user}), "lookback": since,
              "limit": str(limit)}  # fmt: skip
     console.print(f"Jaeger search: {base}/search?{urlencode(query)}", soft_wrap=True)
     try:

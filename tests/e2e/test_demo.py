@@ -29,6 +29,9 @@ def test_demo_runs_the_pipeline_and_shows_outcomes_and_aws_state() -> None:
     assert re.search(r"CreateUser\s+│ 201\s+│ 124 ", out)  # the repeated webhook created nothing
     assert "DeleteGroup" not in out
     assert re.search(r"chg-0129 .* stale", out)
+    traces = re.findall(r"webhook (\d): trace ([0-9a-f]{32})", out)
+    assert [n for n, _ in traces] == ["1", "2", "3", "4"]
+    assert len({t for _, t in traces}) == 4
     namespace = re.search(r"namespace (idp-sync-demo-\w+)", out)
     assert namespace is not None
     assert not asyncio.run(_queue_exists(f"{namespace[1]}.events.shard-0")), "left behind"
