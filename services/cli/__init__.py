@@ -6,6 +6,7 @@ import typer
 
 from ._dlq import dlq_app
 from ._emulator import emulator_app
+from ._entra import entra_app_cli
 from ._gateway import gateway
 from ._held import held_app
 from ._normalizer import normalizer
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.add_typer(emulator_app, name="emulator")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(held_app, name="held")
+app.add_typer(entra_app_cli, name="entra")
 app.command()(gateway)
 app.command()(normalizer)
 app.command()(writer)

@@ -47,15 +47,17 @@ def gateway_config(settings: Settings) -> GatewayConfig:
     """The gateway's configuration; exits with a usage error when no route has a secret."""
     from services.gateway import GatewayConfig
 
-    if settings.okta_auth_secret is None and settings.webhook_secret is None:
+    secrets = (settings.okta_auth_secret, settings.webhook_secret, settings.entra_client_state)
+    if all(secret is None for secret in secrets):
         err.print(
-            "[red]No route to serve:[/] set IDP_SYNC_OKTA_AUTH_SECRET and/or "
-            "IDP_SYNC_WEBHOOK_SECRET."
+            "[red]No route to serve:[/] set IDP_SYNC_OKTA_AUTH_SECRET, IDP_SYNC_WEBHOOK_SECRET "
+            "or IDP_SYNC_ENTRA_CLIENT_STATE."
         )
         raise typer.Exit(2)
     return GatewayConfig(
         topology=topology_of(settings),
         okta_auth_secret=settings.okta_auth_secret,
         webhook_secret=settings.webhook_secret,
+        entra_client_state=settings.entra_client_state,
         max_body_bytes=settings.max_body_bytes,
     )

@@ -14,7 +14,7 @@ from services.shared.metrics import serve_metrics
 from services.shared.telemetry import configure_tracing
 
 if TYPE_CHECKING:
-    from services.normalizer import OktaNormalizer
+    from services.normalizer import EntraApp, EntraNormalizer, OktaNormalizer
 
 err = Console(stderr=True)
 
@@ -24,7 +24,10 @@ def normalizer() -> None:
 
     Okta events that carry only ids (profile updates, group renames) are read back from
     the Okta API when IDP_SYNC_OKTA_API_URL and IDP_SYNC_OKTA_API_TOKEN are set; without
-    them such events are dead-lettered with a reason naming those settings.
+    them such events are dead-lettered with a reason naming those settings. Entra ID
+    notifications are read back from Microsoft Graph with IDP_SYNC_ENTRA_TENANT_ID,
+    IDP_SYNC_ENTRA_CLIENT_ID and IDP_SYNC_ENTRA_CLIENT_SECRET. An IdP answering 429 or
+    5xx pauses that source and retries (honouring Retry-After), never dead-letters at once.
     IDP_SYNC_USERNAME_ATTRIBUTE (default: login) picks the attribute that becomes the AWS
     userName: it must equal the NameID your IdP sends in SAML, or sign-in fails.
     """
@@ -34,8 +37,9 @@ def normalizer() -> None:
     configure_logging(settings.log_level)
     configure_tracing("idp-sync-normalizer")
     serve_metrics(settings.normalizer_metrics_port)
-    okta = okta_normalizer(settings)
-    asyncio.run(serve(settings.amqp_url.get_secret_value(), topology_of(settings), okta))
+    okta, entra = okta_normalizer(settings), entra_normalizer(settings)
+    amqp_url, topology = settings.amqp_url.get_secret_value(), topology_of(settings)
+    asyncio.run(serve(amqp_url, topology, okta, entra=entra, max_attempts=settings.max_attempts))
 
 
 def okta_normalizer(settings: Settings) -> OktaNormalizer:
@@ -48,3 +52,28 @@ def okta_normalizer(settings: Settings) -> OktaNormalizer:
         raise typer.Exit(2)
     api = OktaApi(url, token.get_secret_value()) if url and token else None
     return OktaNormalizer(api, settings.username_attribute)
+
+
+def entra_normalizer(settings: Settings) -> EntraNormalizer:
+    """Entra's normalizer, reading back from Microsoft Graph when the app is configured."""
+    from services.normalizer import EntraNormalizer, GraphApi
+
+    app = entra_app(settings)
+    attribute = "userPrincipalName" if settings.username_attribute == "login" else (
+        settings.username_attribute)  # fmt: skip
+    return EntraNormalizer(GraphApi(app) if app else None, attribute)
+
+
+def entra_app(settings: Settings) -> EntraApp | None:
+    """The Entra app registration from settings; a usage error when only part is set."""
+    from services.normalizer import EntraApp
+
+    parts = (settings.entra_tenant_id, settings.entra_client_id, settings.entra_client_secret)
+    if all(part is None for part in parts):
+        return None
+    tenant, client, secret = parts
+    if tenant is None or client is None or secret is None:
+        err.print("[red]Set IDP_SYNC_ENTRA_TENANT_ID, IDP_SYNC_ENTRA_CLIENT_ID and "
+                  "IDP_SYNC_ENTRA_CLIENT_SECRET together.[/]")  # fmt: skip
+        raise typer.Exit(2)
+    return EntraApp(tenant, client, secret, settings.entra_graph_url, settings.entra_login_url)

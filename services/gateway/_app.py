@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from services.shared.metrics import EVENTS_RECEIVED
 
-from . import _generic, _okta
+from . import _entra, _generic, _okta
 from ._config import GatewayConfig
 from ._okta import UnreadableBatch
 from ._publisher import BrokerPublisher, BrokerUnavailable, RawEvent, RawEventPublisher
@@ -65,6 +65,8 @@ async def _accept(
         tenant, events = split(body)
     except UnreadableBatch as error:
         return _problem(400, str(error))
+    except _entra.WrongClientState as error:
+        return _problem(401, str(error))
     try:
         await publisher.publish(source, tenant, events)
     except BrokerUnavailable as error:
@@ -115,6 +117,19 @@ def _routes(config: GatewayConfig, publisher: RawEventPublisher) -> list[Route]:
             Route("/webhooks/okta", okta_verify, methods=["GET"]),
             Route("/webhooks/okta", with_body(okta), methods=["POST"]),
         ]
+    if config.entra_client_state is not None:
+        client_state = config.entra_client_state.get_secret_value()
+
+        def notifications(raw: bytes) -> tuple[str, list[RawEvent]]:
+            return _entra.split_notifications(raw, client_state)
+
+        async def entra(request: Request, body: bytes) -> Response:
+            if (answer := _entra.validation(request)) is not None:
+                return answer
+            return await _accept(publisher, "entra", body, notifications)
+
+        routes += [Route(path, with_body(entra), methods=["POST"])
+                   for path in ("/webhooks/entra", "/webhooks/entra/lifecycle")]  # fmt: skip
     if config.webhook_secret is not None:
         webhook_secret = config.webhook_secret.get_secret_value()
 

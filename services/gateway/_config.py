@@ -20,6 +20,8 @@ class GatewayConfig:
     """The exact ``Authorization`` value Okta sends; unset disables ``/webhooks/okta``."""
     webhook_secret: SecretStr | None = None
     """Standard Webhooks ``whsec_...`` secret; unset disables ``/webhooks/generic``."""
+    entra_client_state: SecretStr | None = None
+    """The ``clientState`` of idp-sync's Graph subscriptions; unset disables ``/webhooks/entra``."""
     max_body_bytes: int = MIB
     publish_timeout: float = 2.0
     """Okta waits 3 s in all; the broker's confirm must come well within that."""

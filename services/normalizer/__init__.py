@@ -3,11 +3,14 @@
 from services.shared.fates import Fate
 
 from ._app import create_broker, fate_of, serve
+from ._entra import EntraNormalizer
 from ._errors import IdpUnavailable, MissingSettings, NormalizeError, Unmappable
+from ._graph_api import EntraApp, GraphApi
 from ._okta import OktaNormalizer
 from ._okta_api import OktaApi
 
 __all__ = [
-    "Fate", "IdpUnavailable", "MissingSettings", "NormalizeError", "OktaApi", "OktaNormalizer",
-    "Unmappable", "create_broker", "fate_of", "serve",
+    "EntraApp", "EntraNormalizer", "Fate", "GraphApi", "IdpUnavailable", "MissingSettings",
+    "NormalizeError", "OktaApi", "OktaNormalizer", "Unmappable", "create_broker", "fate_of",
+    "serve",
 ]  # fmt: skip

@@ -7,6 +7,7 @@ source's DLQ at once with the reason; what failed for a passing reason is retrie
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -20,17 +21,19 @@ from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 from faststream.rabbit.schemas import Channel
 
 import schemas
-from services.shared.dead_letters import dead_letter
+from services.shared.dead_letters import ATTEMPTS, HISTORY, dead_letter, with_failure
 from services.shared.fates import Fate
 from services.shared.metrics import EVENTS_NORMALIZED
 from services.shared.telemetry import annotate
 from services.shared.topology import Topology, declare
 
 from . import _generic
+from ._entra import EntraNormalizer
 from ._errors import IdpUnavailable, Unmappable
 from ._okta import OktaNormalizer
 
 log = logging.getLogger("idp_sync.normalizer")
+MAX_WAIT = 60.0
 Normalize = Callable[[bytes, str], Awaitable[list[schemas.CanonicalEvent]]]
 
 
@@ -50,6 +53,7 @@ class Normalizer:
     broker: RabbitBroker
     topology: Topology
     okta: OktaNormalizer
+    max_attempts: int = 8
 
     async def publish(self, event: schemas.CanonicalEvent, received_at: object = None) -> None:
         shard_key = event.subject.shard_key
@@ -89,16 +93,39 @@ class Normalizer:
     async def settle_failure(
         self, message: RabbitMessage, queue: RabbitQueue, error: Exception
     ) -> None:
-        if fate_of(error) is Fate.DEAD_LETTER:
+        attempts = int(str(message.headers.get(ATTEMPTS, 0))) + 1
+        if fate_of(error) is Fate.DEAD_LETTER or attempts >= self.max_attempts:
             log.warning("dead-lettering %s: %s", message.message_id, error)
-            await dead_letter(self.broker, self.topology, message, queue, error)
+            await dead_letter(self.broker, self.topology, message, queue, error,
+                              attempts=attempts)  # fmt: skip
             await message.ack()
-        else:
-            log.warning("retrying %s: %r", message.message_id, error)
-            await message.nack(requeue=True)
+            return
+        wait = retry_wait(error, attempts)
+        log.warning("retrying %s in %.0f s (attempt %d): %r", message.message_id, wait,
+                    attempts, error)  # fmt: skip
+        # The IdP asked for a pause (or is down): this source's queue pauses with it, rather
+        # than hammering the IdP; other sources flow on their own queues.
+        await asyncio.sleep(wait)
+        await self.broker.publish(
+            message.body, exchange=self.topology.raw_exchange,
+            routing_key=message.raw_message.routing_key or "", persist=True, mandatory=True,
+            message_id=message.message_id, content_type=message.content_type,
+            headers={**message.headers, ATTEMPTS: attempts,
+                     HISTORY: with_failure(dict(message.headers), error, attempts)},  # type: ignore[dict-item]
+        )  # fmt: skip
+        await message.ack()
 
 
-def create_broker(amqp_url: str, topology: Topology, okta: OktaNormalizer) -> RabbitBroker:
+def retry_wait(error: Exception, attempts: int) -> float:
+    """Seconds before the next attempt: growing, at least what the IdP asked, at most 60."""
+    asked = error.retry_after if isinstance(error, IdpUnavailable) else None
+    return min(MAX_WAIT, max(asked or 0.0, float(2 ** (attempts - 1))))
+
+
+def create_broker(
+    amqp_url: str, topology: Topology, okta: OktaNormalizer, *,
+    entra: EntraNormalizer | None = None, max_attempts: int = 8,
+) -> RabbitBroker:  # fmt: skip
     """A broker with a consumer on each source's raw queue."""
     broker = RabbitBroker(
         amqp_url,
@@ -107,12 +134,15 @@ def create_broker(amqp_url: str, topology: Topology, okta: OktaNormalizer) -> Ra
         default_channel=Channel(prefetch_count=1, on_return_raises=True),
         logger=None,
     )
-    normalizer = Normalizer(broker, topology, okta)
+    normalizer = Normalizer(broker, topology, okta, max_attempts)
 
     async def generic(raw: bytes, tenant: str) -> list[schemas.CanonicalEvent]:
         return _generic.normalize(raw, tenant)
 
-    routes: dict[str, Normalize] = {"okta": okta.normalize, "generic": generic}
+    routes: dict[str, Normalize] = {
+        "okta": okta.normalize, "generic": generic,
+        "entra": (entra or EntraNormalizer(None)).normalize,
+    }  # fmt: skip
     for source, normalize in routes.items():
         queue = topology.raw_queue(source)
 
@@ -129,12 +159,13 @@ def create_broker(amqp_url: str, topology: Topology, okta: OktaNormalizer) -> Ra
 
 
 async def serve(
-    amqp_url: str, topology: Topology, okta: OktaNormalizer, ready: Callable[[], None] | None = None
-) -> None:
+    amqp_url: str, topology: Topology, okta: OktaNormalizer, *,
+    entra: EntraNormalizer | None = None, max_attempts: int = 8,
+) -> None:  # fmt: skip
     """Run until SIGINT/SIGTERM: declare the topology, consume, publish."""
     from faststream import FastStream
 
-    broker = create_broker(amqp_url, topology, okta)
+    broker = create_broker(amqp_url, topology, okta, entra=entra, max_attempts=max_attempts)
     app = FastStream(broker, logger=None)
 
     @app.on_startup
@@ -145,12 +176,11 @@ async def serve(
     @app.after_startup
     async def started() -> None:
         log.info("normalizer consuming %s", ", ".join(topology.sources))
-        if ready is not None:
-            ready()
 
     @app.after_shutdown
     async def close() -> None:
-        if okta.api is not None:
-            await okta.api.aclose()
+        for api in (okta.api, entra.api if entra else None):
+            if api is not None:
+                await api.aclose()
 
     await app.run()

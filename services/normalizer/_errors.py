@@ -23,3 +23,8 @@ class MissingSettings(Unmappable):
 
 class IdpUnavailable(NormalizeError):
     """The IdP API answered 429, 5xx, or not at all: try again later."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        """Seconds the IdP asked us to wait, when it said."""

@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     """Okta org URL (``https://acme.okta.com``) for reading users and groups back."""
     okta_api_token: SecretStr | None = None
     """Okta API token (SSWS) with read access to users and groups."""
+    entra_client_state: SecretStr | None = None
+    """The clientState idp-sync's Microsoft Graph subscriptions carry (max 128 chars)."""
+    entra_tenant_id: str | None = None
+    entra_client_id: str | None = None
+    entra_client_secret: SecretStr | None = None
+    """An app registration's credentials (User.Read.All, GroupMember.Read.All)."""
+    entra_graph_url: str = "https://graph.microsoft.com/v1.0"
+    entra_login_url: str = "https://login.microsoftonline.com"
     username_attribute: str = "login"
     """The IdP attribute that becomes AWS ``userName``; it must equal the SAML NameID."""
 

@@ -84,8 +84,9 @@ def writer_running(
 
 @contextlib.contextmanager
 def gateway_and_normalizer(
-    amqp_url: str, topology: Topology, logs: Path, normalizer_env: dict[str, str] | None = None
-) -> Iterator[Pipeline]:
+    amqp_url: str, topology: Topology, logs: Path, normalizer_env: dict[str, str] | None = None,
+    gateway_env: dict[str, str] | None = None,
+) -> Iterator[Pipeline]:  # fmt: skip
     port = free_port()
     okta_secret = f"Basic {secrets.token_urlsafe(24)}"
     webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
@@ -94,6 +95,7 @@ def gateway_and_normalizer(
         "IDP_SYNC_GATEWAY_PORT": str(port),
         "IDP_SYNC_OKTA_AUTH_SECRET": okta_secret,
         "IDP_SYNC_WEBHOOK_SECRET": webhook_secret,
+        **(gateway_env or {}),
     }
     url = f"http://127.0.0.1:{port}"
     with (

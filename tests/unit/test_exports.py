@@ -12,8 +12,9 @@ SURFACES = {
     },
     "services.shared": {"Settings", "load_settings", "topology_of"},
     "services.normalizer": {
-        "Fate", "IdpUnavailable", "MissingSettings", "NormalizeError", "OktaApi",
-        "OktaNormalizer", "Unmappable", "create_broker", "fate_of", "serve",
+        "EntraApp", "EntraNormalizer", "Fate", "GraphApi", "IdpUnavailable", "MissingSettings",
+        "NormalizeError", "OktaApi", "OktaNormalizer", "Unmappable", "create_broker", "fate_of",
+        "serve",
     },
     "services.scim_writer": {
         "DEFAULT_STATE_URL", "MAX_MEMBER_CHANGES", "AdaptiveRateLimit", "Applier", "AwsConflict",
