@@ -47,11 +47,12 @@ def gateway_config(settings: Settings) -> GatewayConfig:
     """The gateway's configuration; exits with a usage error when no route has a secret."""
     from services.gateway import GatewayConfig
 
-    secrets = (settings.okta_auth_secret, settings.webhook_secret, settings.entra_client_state)
+    secrets = (settings.okta_auth_secret, settings.webhook_secret, settings.entra_client_state,
+               settings.keycloak_secret)  # fmt: skip
     if all(secret is None for secret in secrets):
         err.print(
-            "[red]No route to serve:[/] set IDP_SYNC_OKTA_AUTH_SECRET, IDP_SYNC_WEBHOOK_SECRET "
-            "or IDP_SYNC_ENTRA_CLIENT_STATE."
+            "[red]No route to serve:[/] set IDP_SYNC_OKTA_AUTH_SECRET, IDP_SYNC_WEBHOOK_SECRET, "
+            "IDP_SYNC_ENTRA_CLIENT_STATE or IDP_SYNC_KEYCLOAK_SECRET."
         )
         raise typer.Exit(2)
     return GatewayConfig(
@@ -59,5 +60,6 @@ def gateway_config(settings: Settings) -> GatewayConfig:
         okta_auth_secret=settings.okta_auth_secret,
         webhook_secret=settings.webhook_secret,
         entra_client_state=settings.entra_client_state,
+        keycloak_secret=settings.keycloak_secret,
         max_body_bytes=settings.max_body_bytes,
     )

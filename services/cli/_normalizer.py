@@ -14,7 +14,12 @@ from services.shared.metrics import serve_metrics
 from services.shared.telemetry import configure_tracing
 
 if TYPE_CHECKING:
-    from services.normalizer import EntraApp, EntraNormalizer, OktaNormalizer
+    from services.normalizer import (
+        EntraApp,
+        EntraNormalizer,
+        KeycloakNormalizer,
+        OktaNormalizer,
+    )
 
 err = Console(stderr=True)
 
@@ -38,8 +43,10 @@ def normalizer() -> None:
     configure_tracing("idp-sync-normalizer")
     serve_metrics(settings.normalizer_metrics_port)
     okta, entra = okta_normalizer(settings), entra_normalizer(settings)
+    keycloak = keycloak_normalizer(settings)
     amqp_url, topology = settings.amqp_url.get_secret_value(), topology_of(settings)
-    asyncio.run(serve(amqp_url, topology, okta, entra=entra, max_attempts=settings.max_attempts))
+    asyncio.run(serve(amqp_url, topology, okta, entra=entra, keycloak=keycloak,
+                      max_attempts=settings.max_attempts))  # fmt: skip
 
 
 def okta_normalizer(settings: Settings) -> OktaNormalizer:
@@ -77,3 +84,24 @@ def entra_app(settings: Settings) -> EntraApp | None:
                   "IDP_SYNC_ENTRA_CLIENT_SECRET together.[/]")  # fmt: skip
         raise typer.Exit(2)
     return EntraApp(tenant, client, secret, settings.entra_graph_url, settings.entra_login_url)
+
+
+def keycloak_normalizer(settings: Settings) -> KeycloakNormalizer:
+    """Keycloak's normalizer, reading back from the admin API when a client is configured."""
+    from services.normalizer import KeycloakApi, KeycloakClient, KeycloakNormalizer
+
+    parts = (settings.keycloak_url, settings.keycloak_client_id, settings.keycloak_client_secret)
+    url, client_id, secret = parts
+    if any(p is None for p in parts) and not all(p is None for p in parts):
+        err.print("[red]Set IDP_SYNC_KEYCLOAK_URL, IDP_SYNC_KEYCLOAK_CLIENT_ID and "
+                  "IDP_SYNC_KEYCLOAK_CLIENT_SECRET together.[/]")  # fmt: skip
+        raise typer.Exit(2)
+    api = (
+        KeycloakApi(KeycloakClient(url, client_id, secret))
+        if url and client_id and secret
+        else None
+    )
+    attribute = (
+        "username" if settings.username_attribute == "login" else settings.username_attribute
+    )
+    return KeycloakNormalizer(api, attribute)

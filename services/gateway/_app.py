@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from services.shared.metrics import EVENTS_RECEIVED
 
-from . import _entra, _generic, _okta
+from . import _entra, _generic, _keycloak, _okta
 from ._config import GatewayConfig
 from ._okta import UnreadableBatch
 from ._publisher import BrokerPublisher, BrokerUnavailable, RawEvent, RawEventPublisher
@@ -130,6 +130,17 @@ def _routes(config: GatewayConfig, publisher: RawEventPublisher) -> list[Route]:
 
         routes += [Route(path, with_body(entra), methods=["POST"])
                    for path in ("/webhooks/entra", "/webhooks/entra/lifecycle")]  # fmt: skip
+    if config.keycloak_secret is not None:
+        keycloak_secret = config.keycloak_secret.get_secret_value()
+
+        async def keycloak(request: Request, body: bytes) -> Response:
+            try:
+                _keycloak.verify(keycloak_secret, body, request.headers.get("x-keycloak-signature"))
+            except _keycloak.BadKeycloakSignature as error:
+                return _problem(401, str(error))
+            return await _accept(publisher, "keycloak", body, _keycloak.split_event)
+
+        routes.append(Route("/webhooks/keycloak", with_body(keycloak), methods=["POST"]))
     if config.webhook_secret is not None:
         webhook_secret = config.webhook_secret.get_secret_value()
 

@@ -22,6 +22,8 @@ class GatewayConfig:
     """Standard Webhooks ``whsec_...`` secret; unset disables ``/webhooks/generic``."""
     entra_client_state: SecretStr | None = None
     """The ``clientState`` of idp-sync's Graph subscriptions; unset disables ``/webhooks/entra``."""
+    keycloak_secret: SecretStr | None = None
+    """The p2-inc keycloak-events webhook secret (HMAC); unset disables ``/webhooks/keycloak``."""
     max_body_bytes: int = MIB
     publish_timeout: float = 2.0
     """Okta waits 3 s in all; the broker's confirm must come well within that."""

@@ -6,11 +6,14 @@ from ._app import create_broker, fate_of, serve
 from ._entra import EntraNormalizer
 from ._errors import IdpUnavailable, MissingSettings, NormalizeError, Unmappable
 from ._graph_api import EntraApp, GraphApi
+from ._keycloak import KeycloakNormalizer
+from ._keycloak_api import KeycloakApi, KeycloakClient
 from ._okta import OktaNormalizer
 from ._okta_api import OktaApi
 
 __all__ = [
-    "EntraApp", "EntraNormalizer", "Fate", "GraphApi", "IdpUnavailable", "MissingSettings",
+    "EntraApp", "EntraNormalizer", "Fate", "GraphApi", "IdpUnavailable", "KeycloakApi",
+    "KeycloakClient", "KeycloakNormalizer", "MissingSettings",
     "NormalizeError", "OktaApi", "OktaNormalizer", "Unmappable", "create_broker", "fate_of",
     "serve",
 ]  # fmt: skip

@@ -30,6 +30,7 @@ from services.shared.topology import Topology, declare
 from . import _generic
 from ._entra import EntraNormalizer
 from ._errors import IdpUnavailable, Unmappable
+from ._keycloak import KeycloakNormalizer
 from ._okta import OktaNormalizer
 
 log = logging.getLogger("idp_sync.normalizer")
@@ -124,7 +125,8 @@ def retry_wait(error: Exception, attempts: int) -> float:
 
 def create_broker(
     amqp_url: str, topology: Topology, okta: OktaNormalizer, *,
-    entra: EntraNormalizer | None = None, max_attempts: int = 8,
+    entra: EntraNormalizer | None = None, keycloak: KeycloakNormalizer | None = None,
+    max_attempts: int = 8,
 ) -> RabbitBroker:  # fmt: skip
     """A broker with a consumer on each source's raw queue."""
     broker = RabbitBroker(
@@ -142,6 +144,7 @@ def create_broker(
     routes: dict[str, Normalize] = {
         "okta": okta.normalize, "generic": generic,
         "entra": (entra or EntraNormalizer(None)).normalize,
+        "keycloak": (keycloak or KeycloakNormalizer(None)).normalize,
     }  # fmt: skip
     for source, normalize in routes.items():
         queue = topology.raw_queue(source)
@@ -160,12 +163,14 @@ def create_broker(
 
 async def serve(
     amqp_url: str, topology: Topology, okta: OktaNormalizer, *,
-    entra: EntraNormalizer | None = None, max_attempts: int = 8,
+    entra: EntraNormalizer | None = None, keycloak: KeycloakNormalizer | None = None,
+    max_attempts: int = 8,
 ) -> None:  # fmt: skip
     """Run until SIGINT/SIGTERM: declare the topology, consume, publish."""
     from faststream import FastStream
 
-    broker = create_broker(amqp_url, topology, okta, entra=entra, max_attempts=max_attempts)
+    broker = create_broker(amqp_url, topology, okta, entra=entra, keycloak=keycloak,
+                           max_attempts=max_attempts)  # fmt: skip
     app = FastStream(broker, logger=None)
 
     @app.on_startup
@@ -179,7 +184,7 @@ async def serve(
 
     @app.after_shutdown
     async def close() -> None:
-        for api in (okta.api, entra.api if entra else None):
+        for api in (okta.api, entra.api if entra else None, keycloak.api if keycloak else None):
             if api is not None:
                 await api.aclose()
 

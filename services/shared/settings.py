@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     """An app registration's credentials (User.Read.All, GroupMember.Read.All)."""
     entra_graph_url: str = "https://graph.microsoft.com/v1.0"
     entra_login_url: str = "https://login.microsoftonline.com"
+    keycloak_secret: SecretStr | None = None
+    """The HMAC secret of the p2-inc keycloak-events webhook."""
+    keycloak_url: str | None = None
+    """Keycloak's base URL, e.g. https://sso.example.com (for reading objects back)."""
+    keycloak_client_id: str | None = None
+    keycloak_client_secret: SecretStr | None = None
+    """A confidential client of the realm with the realm-management view-users role."""
     username_attribute: str = "login"
     """The IdP attribute that becomes AWS ``userName``; it must equal the SAML NameID."""
 
