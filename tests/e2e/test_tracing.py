@@ -77,6 +77,8 @@ def test_one_trace_goes_from_the_webhook_to_each_aws_call(
                what="spans of all three services (each exports on its own schedule)")  # fmt: skip
     wait_until(lambda: any(s.kind == CLIENT for s in collector.trace(trace_id)), within=10,
                what="the SCIM call spans")  # fmt: skip
+    wait_until(lambda: any(s.kind == SERVER for s in collector.trace(trace_id)), within=10,
+               what="the gateway's request span (it ends after the answer is sent)")  # fmt: skip
     spans = collector.trace(trace_id)
     assert any(s.kind == SERVER and s.service == "idp-sync-gateway" for s in spans)
     assert sum(s.kind == CONSUMER for s in spans) >= 2  # normalizer and writer
