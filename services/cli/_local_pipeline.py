@@ -19,7 +19,12 @@ from services.shared import Settings, topology_of
 from services.shared.topology import declare
 
 from ._gateway import gateway_config
-from ._normalizer import entra_normalizer, keycloak_normalizer, okta_normalizer
+from ._normalizer import (
+    authentik_normalizer,
+    entra_normalizer,
+    keycloak_normalizer,
+    okta_normalizer,
+)
 from ._writer import deletion_guard, writer_applier
 
 if TYPE_CHECKING:
@@ -72,8 +77,11 @@ async def pipeline_running(settings: Settings, sock: socket.socket) -> AsyncIter
     topology = topology_of(settings)
     okta, applier = okta_normalizer(settings), writer_applier(settings)
     entra, keycloak = entra_normalizer(settings), keycloak_normalizer(settings)
-    normalizing = normalizer_broker(amqp_url, topology, okta, entra=entra, keycloak=keycloak,
-                                    max_attempts=settings.max_attempts)  # fmt: skip
+    authentik = authentik_normalizer(settings)
+    normalizing = normalizer_broker(
+        amqp_url, topology, okta, entra=entra, keycloak=keycloak, authentik=authentik,
+        max_attempts=settings.max_attempts,
+    )  # fmt: skip
     writer = create_writer(amqp_url, topology, applier, max_attempts=settings.max_attempts,
                            guard=deletion_guard(settings))  # fmt: skip
     writing = writer.broker
@@ -81,7 +89,10 @@ async def pipeline_running(settings: Settings, sock: socket.socket) -> AsyncIter
         await applier.store.open()
         stack.push_async_callback(applier.store.close)
         stack.push_async_callback(applier.aws.aclose)
-        for api in (okta.api, entra.api, keycloak.api):
+        if authentik.store is not None:
+            await authentik.store.open()
+            stack.push_async_callback(authentik.store.close)
+        for api in (okta.api, entra.api, keycloak.api, authentik.api):
             if api is not None:
                 stack.push_async_callback(api.aclose)
         for broker in (normalizing, writing):

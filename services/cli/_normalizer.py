@@ -15,6 +15,7 @@ from services.shared.telemetry import configure_tracing
 
 if TYPE_CHECKING:
     from services.normalizer import (
+        AuthentikNormalizer,
         EntraApp,
         EntraNormalizer,
         KeycloakNormalizer,
@@ -43,10 +44,10 @@ def normalizer() -> None:
     configure_tracing("idp-sync-normalizer")
     serve_metrics(settings.normalizer_metrics_port)
     okta, entra = okta_normalizer(settings), entra_normalizer(settings)
-    keycloak = keycloak_normalizer(settings)
+    keycloak, authentik = keycloak_normalizer(settings), authentik_normalizer(settings)
     amqp_url, topology = settings.amqp_url.get_secret_value(), topology_of(settings)
     asyncio.run(serve(amqp_url, topology, okta, entra=entra, keycloak=keycloak,
-                      max_attempts=settings.max_attempts))  # fmt: skip
+                      authentik=authentik, max_attempts=settings.max_attempts))  # fmt: skip
 
 
 def okta_normalizer(settings: Settings) -> OktaNormalizer:
@@ -105,3 +106,24 @@ def keycloak_normalizer(settings: Settings) -> KeycloakNormalizer:
         "username" if settings.username_attribute == "login" else settings.username_attribute
     )
     return KeycloakNormalizer(api, attribute)
+
+
+def authentik_normalizer(settings: Settings) -> AuthentikNormalizer:
+    """authentik's normalizer: reads back from its API, remembers memberships in the store."""
+    from services.normalizer import AuthentikApi, AuthentikNormalizer
+    from services.scim_writer import store_for
+
+    url, token = settings.authentik_url, settings.authentik_token
+    if (url is None) != (token is None):
+        err.print(
+            "[red]Set both IDP_SYNC_AUTHENTIK_URL and IDP_SYNC_AUTHENTIK_TOKEN, or neither.[/]"
+        )
+        raise typer.Exit(2)
+    if url is None or token is None:
+        return AuthentikNormalizer(None, None)
+    attribute = settings.username_attribute
+    return AuthentikNormalizer(
+        AuthentikApi(url, token.get_secret_value()),
+        store_for(settings.state_url.get_secret_value()),
+        "username" if attribute == "login" else attribute,
+    )

@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from services.shared.metrics import EVENTS_RECEIVED
 
-from . import _entra, _generic, _keycloak, _okta
+from . import _authentik, _entra, _generic, _keycloak, _okta
 from ._config import GatewayConfig
 from ._okta import UnreadableBatch
 from ._publisher import BrokerPublisher, BrokerUnavailable, RawEvent, RawEventPublisher
@@ -141,6 +141,15 @@ def _routes(config: GatewayConfig, publisher: RawEventPublisher) -> list[Route]:
             return await _accept(publisher, "keycloak", body, _keycloak.split_event)
 
         routes.append(Route("/webhooks/keycloak", with_body(keycloak), methods=["POST"]))
+    if config.authentik_secret is not None:
+        authentik_secret = config.authentik_secret.get_secret_value()
+
+        async def authentik(request: Request, body: bytes) -> Response:
+            if not _authentik.authorized(request.headers.get("authorization"), authentik_secret):
+                return _problem(401, "wrong or missing Authorization header")
+            return await _accept(publisher, "authentik", body, _authentik.split_event)
+
+        routes.append(Route("/webhooks/authentik", with_body(authentik), methods=["POST"]))
     if config.webhook_secret is not None:
         webhook_secret = config.webhook_secret.get_secret_value()
 

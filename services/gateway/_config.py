@@ -24,6 +24,8 @@ class GatewayConfig:
     """The ``clientState`` of idp-sync's Graph subscriptions; unset disables ``/webhooks/entra``."""
     keycloak_secret: SecretStr | None = None
     """The p2-inc keycloak-events webhook secret (HMAC); unset disables ``/webhooks/keycloak``."""
+    authentik_secret: SecretStr | None = None
+    """The bearer secret authentik's header mapping sends; unset disables the route."""
     max_body_bytes: int = MIB
     publish_timeout: float = 2.0
     """Okta waits 3 s in all; the broker's confirm must come well within that."""

@@ -3,6 +3,8 @@
 from services.shared.fates import Fate
 
 from ._app import create_broker, fate_of, serve
+from ._authentik import AuthentikNormalizer
+from ._authentik_api import AuthentikApi
 from ._entra import EntraNormalizer
 from ._errors import IdpUnavailable, MissingSettings, NormalizeError, Unmappable
 from ._graph_api import EntraApp, GraphApi
@@ -12,7 +14,8 @@ from ._okta import OktaNormalizer
 from ._okta_api import OktaApi
 
 __all__ = [
-    "EntraApp", "EntraNormalizer", "Fate", "GraphApi", "IdpUnavailable", "KeycloakApi",
+    "AuthentikApi", "AuthentikNormalizer", "EntraApp", "EntraNormalizer", "Fate",
+        "GraphApi", "IdpUnavailable", "KeycloakApi",
     "KeycloakClient", "KeycloakNormalizer", "MissingSettings",
     "NormalizeError", "OktaApi", "OktaNormalizer", "Unmappable", "create_broker", "fate_of",
     "serve",

@@ -28,6 +28,7 @@ from services.shared.telemetry import annotate
 from services.shared.topology import Topology, declare
 
 from . import _generic
+from ._authentik import AuthentikNormalizer
 from ._entra import EntraNormalizer
 from ._errors import IdpUnavailable, Unmappable
 from ._keycloak import KeycloakNormalizer
@@ -36,6 +37,8 @@ from ._okta import OktaNormalizer
 log = logging.getLogger("idp_sync.normalizer")
 MAX_WAIT = 60.0
 Normalize = Callable[[bytes, str], Awaitable[list[schemas.CanonicalEvent]]]
+Confirmed = Callable[[list[schemas.CanonicalEvent]], Awaitable[None]]
+"""Told which events the broker confirmed (a source that remembers what it saw)."""
 
 
 def fate_of(error: Exception) -> Fate:
@@ -79,13 +82,17 @@ class Normalizer:
         annotate(event)
 
     async def handle(
-        self, message: RabbitMessage, queue: RabbitQueue, normalize: Normalize
-    ) -> None:
+        self, message: RabbitMessage, queue: RabbitQueue, normalize: Normalize,
+        confirmed: Confirmed | None = None,
+    ) -> None:  # fmt: skip
         tenant = str(message.headers.get("x-idp-sync-tenant", ""))
         try:
             received_at = message.headers.get("x-idp-sync-received-at")
-            for event in await normalize(message.body, tenant):
+            events = await normalize(message.body, tenant)
+            for event in events:
                 await self.publish(event, received_at)
+            if confirmed is not None:
+                await confirmed(events)
         except Exception as error:  # noqa: BLE001 - every failure is given its fate
             await self.settle_failure(message, queue, error)
         else:
@@ -126,7 +133,7 @@ def retry_wait(error: Exception, attempts: int) -> float:
 def create_broker(
     amqp_url: str, topology: Topology, okta: OktaNormalizer, *,
     entra: EntraNormalizer | None = None, keycloak: KeycloakNormalizer | None = None,
-    max_attempts: int = 8,
+    authentik: AuthentikNormalizer | None = None, max_attempts: int = 8,
 ) -> RabbitBroker:  # fmt: skip
     """A broker with a consumer on each source's raw queue."""
     broker = RabbitBroker(
@@ -145,15 +152,18 @@ def create_broker(
         "okta": okta.normalize, "generic": generic,
         "entra": (entra or EntraNormalizer(None)).normalize,
         "keycloak": (keycloak or KeycloakNormalizer(None)).normalize,
+        "authentik": (authentik := authentik or AuthentikNormalizer(None, None)).normalize,
     }  # fmt: skip
+    after: dict[str, Confirmed] = {"authentik": authentik.confirmed}
     for source, normalize in routes.items():
         queue = topology.raw_queue(source)
 
         def consumer(
-            queue: RabbitQueue = queue, normalize: Normalize = normalize
-        ) -> Callable[[RabbitMessage], Awaitable[None]]:
+            queue: RabbitQueue = queue, normalize: Normalize = normalize,
+            confirmed: Confirmed | None = after.get(source),  # noqa: B008 - bound per source
+        ) -> Callable[[RabbitMessage], Awaitable[None]]:  # fmt: skip
             async def consume(message: RabbitMessage) -> None:
-                await normalizer.handle(message, queue, normalize)
+                await normalizer.handle(message, queue, normalize, confirmed)
 
             return consume
 
@@ -164,17 +174,19 @@ def create_broker(
 async def serve(
     amqp_url: str, topology: Topology, okta: OktaNormalizer, *,
     entra: EntraNormalizer | None = None, keycloak: KeycloakNormalizer | None = None,
-    max_attempts: int = 8,
+    authentik: AuthentikNormalizer | None = None, max_attempts: int = 8,
 ) -> None:  # fmt: skip
     """Run until SIGINT/SIGTERM: declare the topology, consume, publish."""
     from faststream import FastStream
 
     broker = create_broker(amqp_url, topology, okta, entra=entra, keycloak=keycloak,
-                           max_attempts=max_attempts)  # fmt: skip
+                           authentik=authentik, max_attempts=max_attempts)  # fmt: skip
     app = FastStream(broker, logger=None)
 
     @app.on_startup
     async def prepare() -> None:
+        if authentik is not None and authentik.store is not None:
+            await authentik.store.open()  # what it last saw of each group and user
         await broker.connect()
         await declare(broker, topology)
 
@@ -184,8 +196,12 @@ async def serve(
 
     @app.after_shutdown
     async def close() -> None:
-        for api in (okta.api, entra.api if entra else None, keycloak.api if keycloak else None):
+        apis = (okta.api, entra.api if entra else None, keycloak.api if keycloak else None,
+                authentik.api if authentik else None)  # fmt: skip
+        for api in apis:
             if api is not None:
                 await api.aclose()
+        if authentik is not None and authentik.store is not None:
+            await authentik.store.close()
 
     await app.run()

@@ -81,6 +81,12 @@ class ScratchStore:
             return self.objects[kind, external_id]
         return await self.real.aws_object(kind, external_id)
 
+    async def seen_members(self, key: str) -> frozenset[str] | None:
+        return await self.real.seen_members(key)
+
+    async def remember_members(self, key: str, members: frozenset[str]) -> None:
+        await self.real.remember_members(key, members)
+
     async def report_lag(self, queue: str, oldest_waiting: float | None, at: float) -> None:
         await self.real.report_lag(queue, oldest_waiting, at)  # how far behind is real
 

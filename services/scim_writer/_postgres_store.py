@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 import asyncpg
@@ -16,6 +17,7 @@ CREATE TABLE IF NOT EXISTS subject_versions (subject TEXT PRIMARY KEY, version B
 CREATE TABLE IF NOT EXISTS aws_objects (
     kind TEXT NOT NULL, external_id TEXT NOT NULL, aws_id TEXT NOT NULL,
     owned BOOLEAN NOT NULL, PRIMARY KEY (kind, external_id));
+CREATE TABLE IF NOT EXISTS seen_members (key TEXT PRIMARY KEY, members TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS queue_lag (
     queue TEXT PRIMARY KEY, oldest_waiting DOUBLE PRECISION,
     reported_at DOUBLE PRECISION NOT NULL);
@@ -67,6 +69,16 @@ class PostgresStore:
             kind, external_id,
         )  # fmt: skip
         return None if row is None else AwsObject(kind, external_id, row["aws_id"], row["owned"])
+
+    async def seen_members(self, key: str) -> frozenset[str] | None:
+        row = await self.pool.fetchrow("SELECT members FROM seen_members WHERE key = $1", key)
+        return None if row is None else frozenset(json.loads(row["members"]))
+
+    async def remember_members(self, key: str, members: frozenset[str]) -> None:
+        await self.pool.execute(
+            "INSERT INTO seen_members VALUES ($1, $2) ON CONFLICT (key) DO UPDATE"
+            " SET members = excluded.members", key, json.dumps(sorted(members)),
+        )  # fmt: skip
 
     async def report_lag(self, queue: str, oldest_waiting: float | None, at: float) -> None:
         await self.pool.execute(

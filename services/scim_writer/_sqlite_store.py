@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -18,6 +19,7 @@ CREATE TABLE IF NOT EXISTS subject_versions (subject TEXT PRIMARY KEY, version I
 CREATE TABLE IF NOT EXISTS aws_objects (
     kind TEXT NOT NULL, external_id TEXT NOT NULL, aws_id TEXT NOT NULL,
     owned INTEGER NOT NULL, PRIMARY KEY (kind, external_id));
+CREATE TABLE IF NOT EXISTS seen_members (key TEXT PRIMARY KEY, members TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS queue_lag (
     queue TEXT PRIMARY KEY, oldest_waiting REAL, reported_at REAL NOT NULL);
 """
@@ -70,6 +72,18 @@ class SqliteStore:
         async with self.db.execute(query, (kind, external_id)) as cursor:
             row = await cursor.fetchone()
         return None if row is None else AwsObject(kind, external_id, str(row[0]), bool(row[1]))
+
+    async def seen_members(self, key: str) -> frozenset[str] | None:
+        async with self.db.execute("SELECT members FROM seen_members WHERE key = ?", (key,)) as c:
+            row = await c.fetchone()
+        return None if row is None else frozenset(json.loads(row[0]))
+
+    async def remember_members(self, key: str, members: frozenset[str]) -> None:
+        async with self._writing:
+            await self.db.execute(
+                "INSERT INTO seen_members VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
+                " SET members = excluded.members", (key, json.dumps(sorted(members))),
+            )  # fmt: skip
 
     async def report_lag(self, queue: str, oldest_waiting: float | None, at: float) -> None:
         async with self._writing:

@@ -62,6 +62,12 @@ class StateStore(Protocol):
     async def report_lag(self, queue: str, oldest_waiting: float | None, at: float) -> None:
         """Note how far behind the writer is on ``queue``, for ``idp-sync status``."""
 
+    async def seen_members(self, key: str) -> frozenset[str] | None:
+        """The members last seen for ``key`` (a group or user of an IdP whose events only
+        say "it changed"), or ``None`` if never seen."""
+
+    async def remember_members(self, key: str, members: frozenset[str]) -> None: ...
+
     async def lags(self) -> dict[str, QueueLag]:
         """The latest report per queue."""
 

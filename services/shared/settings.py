@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     keycloak_client_id: str | None = None
     keycloak_client_secret: SecretStr | None = None
     """A confidential client of the realm with the realm-management view-users role."""
+    authentik_secret: SecretStr | None = None
+    """The bearer secret of idp-sync's authentik header mapping (checked by the gateway)."""
+    authentik_url: str | None = None
+    authentik_token: SecretStr | None = None
+    """An authentik API token (read users and groups) for reading objects back."""
     username_attribute: str = "login"
     """The IdP attribute that becomes AWS ``userName``; it must equal the SAML NameID."""
 

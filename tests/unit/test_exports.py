@@ -12,7 +12,8 @@ SURFACES = {
     },
     "services.shared": {"Settings", "load_settings", "topology_of"},
     "services.normalizer": {
-        "EntraApp", "EntraNormalizer", "Fate", "GraphApi", "IdpUnavailable", "KeycloakApi",
+        "AuthentikApi", "AuthentikNormalizer", "EntraApp", "EntraNormalizer", "Fate",
+        "GraphApi", "IdpUnavailable", "KeycloakApi",
         "KeycloakClient", "KeycloakNormalizer", "MissingSettings",
         "NormalizeError", "OktaApi", "OktaNormalizer", "Unmappable", "create_broker", "fate_of",
         "serve",

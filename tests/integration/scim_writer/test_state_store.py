@@ -104,3 +104,12 @@ async def test_the_latest_lag_report_per_queue_is_kept(store: StateStore) -> Non
     }
     await store.report_lag("ns.events.shard-1", 1015.25, at=1030.0)
     assert (await store.lags())["ns.events.shard-1"] == QueueLag(1015.25, 1030.0)
+
+
+async def test_members_last_seen_are_remembered_per_key(store: StateStore) -> None:
+    assert await store.seen_members("authentik:group:g1") is None
+    await store.remember_members("authentik:group:g1", frozenset({"7", "42"}))
+    await store.remember_members("authentik:group:g1", frozenset({"42"}))
+    await store.remember_members("authentik:user:7", frozenset())
+    assert await store.seen_members("authentik:group:g1") == frozenset({"42"})
+    assert await store.seen_members("authentik:user:7") == frozenset()

@@ -1,0 +1,146 @@
+"""authentik ``model_created/updated/deleted`` events to canonical events
+(reference/idp-webhooks.md, sections 3 and 8).
+
+The events name a user or group and little else, and (outside the enterprise edition)
+never which members changed. So the object is read back from authentik's API, and its
+memberships are compared with those last seen (kept in the state store): new ones become
+``member_added``, missing ones ``member_removed``. What was seen is remembered only after
+the events were confirmed by the broker, so a failure never loses a removal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+import schemas
+from schemas import Member, Subject
+from services.scim_writer import StateStore
+
+from . import _mapping
+from ._authentik_api import AuthentikApi
+from ._canonical import Origin, canonical
+from ._errors import MissingSettings, Unmappable
+
+log = logging.getLogger("idp_sync.normalizer")
+SOURCE = "authentik"
+_NEEDS_API = ("authentik events carry only ids: set IDP_SYNC_AUTHENTIK_URL and "
+              "IDP_SYNC_AUTHENTIK_TOKEN")  # fmt: skip
+
+
+class _Model(msgspec.Struct):
+    app: str
+    model_name: str
+    pk: str | int
+    name: str = ""
+
+
+class AuthentikEvent(msgspec.Struct):
+    event_uuid: str
+    action: str
+    created: dt.datetime
+    model: _Model | None = None
+
+
+@dataclass
+class AuthentikNormalizer:
+    api: AuthentikApi | None
+    store: StateStore | None
+    username_attribute: str = "username"
+    _seen: dict[str, list[tuple[str, frozenset[str]]]] = field(default_factory=dict)
+    """Per event: the memberships to remember once its events are confirmed."""
+
+    async def normalize(self, raw: bytes, tenant: str) -> list[schemas.CanonicalEvent]:
+        try:
+            event = msgspec.json.decode(raw, type=AuthentikEvent)
+        except msgspec.DecodeError as error:
+            raise Unmappable(f"not idp-sync's authentik body mapping: {error}") from error
+        model = event.model
+        if model is None or model.app != "authentik_core" or model.model_name not in {
+            "user", "group"
+        }:  # fmt: skip
+            log.info("ignoring authentik %s", event.action)
+            return []
+        origin = Origin(SOURCE, tenant, event.event_uuid, event.created)
+        if model.model_name == "user":
+            return await self._user(event, origin, str(model.pk))
+        return await self._group(event, origin, str(model.pk))
+
+    async def confirmed(self, events: list[schemas.CanonicalEvent]) -> None:
+        """The broker confirmed ``events``: remember the memberships they were based on."""
+        if not events or self.store is None:
+            return
+        for key, members in self._seen.pop(events[0].source_event_id, []):
+            await self.store.remember_members(key, members)
+
+    def _reads(self) -> tuple[AuthentikApi, StateStore]:
+        if self.api is None or self.store is None:
+            raise MissingSettings(_NEEDS_API)
+        return self.api, self.store
+
+    async def _user(
+        self, event: AuthentikEvent, origin: Origin, pk: str
+    ) -> list[schemas.CanonicalEvent]:
+        subject = Subject("user", pk)
+        if event.action == "model_deleted":
+            return [canonical(schemas.UserDeleted, origin, subject)]
+        api, store = self._reads()
+        found = await api.read("users", pk)
+        if found is None:
+            return [canonical(schemas.UserDeleted, origin, subject)]
+        login = str(found.get(self.username_attribute) or "")
+        if found.get("is_active") is False:
+            return [canonical(schemas.UserDeactivated, origin, subject, user_name=login or None)]
+        if not login:
+            raise Unmappable(f"the authentik user has no {self.username_attribute!r}")
+        state = _mapping.user_state(name=login, display_name=found.get("name"), given_name=None,
+                                    family_name=None, email_address=found.get("email"))  # fmt: skip
+        events: list[schemas.CanonicalEvent] = [
+            canonical(schemas.UserUpserted, origin, subject, user=state)
+        ]
+        groups = frozenset(str(g) for g in found.get("groups", []))
+        before = await store.seen_members(f"authentik:user:{pk}") or frozenset()
+        me = (Member(pk, login),)
+        events += [canonical(schemas.GroupMemberAdded, origin, Subject("group", g), members=me)
+                   for g in sorted(groups - before)]  # fmt: skip
+        events += [canonical(schemas.GroupMemberRemoved, origin, Subject("group", g), members=me)
+                   for g in sorted(before - groups)]  # fmt: skip
+        self._seen[origin.source_event_id] = [(f"authentik:user:{pk}", groups)]
+        return events
+
+    async def _group(
+        self, event: AuthentikEvent, origin: Origin, uuid: str
+    ) -> list[schemas.CanonicalEvent]:
+        subject = Subject("group", uuid)
+        if event.action == "model_deleted":
+            return [canonical(schemas.GroupDeleted, origin, subject)]
+        api, store = self._reads()
+        found = await api.read("groups", uuid)
+        if found is None:
+            return [canonical(schemas.GroupDeleted, origin, subject)]
+        name = _mapping.clean(found.get("name"))
+        if name is None:
+            raise Unmappable(f"authentik group {uuid} has no usable name")
+        events: list[schemas.CanonicalEvent] = [
+            canonical(schemas.GroupUpserted, origin, subject, group=schemas.GroupState(name))
+        ]
+        current = {str(u["pk"]): u for u in found.get("users_obj") or []}
+        members = frozenset(current) | frozenset(str(u) for u in found.get("users", []))
+        before = await store.seen_members(f"authentik:group:{uuid}") or frozenset()
+        if added := sorted(members - before):
+            joined = tuple(Member(pk, _login(current.get(pk), self.username_attribute))
+                           for pk in added)  # fmt: skip
+            events.append(canonical(schemas.GroupMemberAdded, origin, subject, members=joined))
+        if removed := sorted(before - members):
+            events.append(canonical(schemas.GroupMemberRemoved, origin, subject,
+                                    members=tuple(Member(pk) for pk in removed)))  # fmt: skip
+        self._seen[origin.source_event_id] = [(f"authentik:group:{uuid}", members)]
+        return events
+
+
+def _login(user: dict[str, Any] | None, attribute: str) -> str | None:
+    return None if user is None else user.get(attribute)
