@@ -34,7 +34,7 @@ def test_the_body_mapping_is_what_the_gateway_and_normalizer_read() -> None:
     body = msgspec.json.encode(
         _run("webhook-body-mapping.py", notification=SimpleNamespace(event=event))
     )
-    tenant, (raw,) = split_event(body)
+    _, (raw,) = split_event(body)
     assert raw.message_id == event.pk
     decoded = msgspec.json.decode(raw.body, type=AuthentikEvent)
     assert decoded.model is not None
