@@ -8,6 +8,7 @@ from ._dlq import dlq_app
 from ._emulator import emulator_app
 from ._entra import entra_app_cli
 from ._gateway import gateway
+from ._google import google_app
 from ._held import held_app
 from ._normalizer import normalizer
 from ._run import run
@@ -26,6 +27,7 @@ app.add_typer(emulator_app, name="emulator")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(held_app, name="held")
 app.add_typer(entra_app_cli, name="entra")
+app.add_typer(google_app, name="google")
 app.command()(gateway)
 app.command()(normalizer)
 app.command()(writer)

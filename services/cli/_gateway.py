@@ -48,11 +48,13 @@ def gateway_config(settings: Settings) -> GatewayConfig:
     from services.gateway import GatewayConfig
 
     secrets = (settings.okta_auth_secret, settings.webhook_secret, settings.entra_client_state,
-               settings.keycloak_secret, settings.authentik_secret)  # fmt: skip
+               settings.keycloak_secret, settings.authentik_secret,
+               settings.google_channel_token)  # fmt: skip
     if all(secret is None for secret in secrets):
         err.print(
             "[red]No route to serve:[/] set IDP_SYNC_OKTA_AUTH_SECRET, IDP_SYNC_WEBHOOK_SECRET, "
-            "IDP_SYNC_ENTRA_CLIENT_STATE, IDP_SYNC_KEYCLOAK_SECRET or IDP_SYNC_AUTHENTIK_SECRET."
+            "IDP_SYNC_ENTRA_CLIENT_STATE, IDP_SYNC_KEYCLOAK_SECRET, IDP_SYNC_AUTHENTIK_SECRET or "
+            "IDP_SYNC_GOOGLE_CHANNEL_TOKEN."
         )
         raise typer.Exit(2)
     return GatewayConfig(
@@ -62,5 +64,6 @@ def gateway_config(settings: Settings) -> GatewayConfig:
         entra_client_state=settings.entra_client_state,
         keycloak_secret=settings.keycloak_secret,
         authentik_secret=settings.authentik_secret,
+        google_channel_token=settings.google_channel_token,
         max_body_bytes=settings.max_body_bytes,
     )

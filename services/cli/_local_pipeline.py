@@ -22,6 +22,7 @@ from ._gateway import gateway_config
 from ._normalizer import (
     authentik_normalizer,
     entra_normalizer,
+    google_normalizer,
     keycloak_normalizer,
     okta_normalizer,
 )
@@ -77,10 +78,10 @@ async def pipeline_running(settings: Settings, sock: socket.socket) -> AsyncIter
     topology = topology_of(settings)
     okta, applier = okta_normalizer(settings), writer_applier(settings)
     entra, keycloak = entra_normalizer(settings), keycloak_normalizer(settings)
-    authentik = authentik_normalizer(settings)
+    authentik, google = authentik_normalizer(settings), google_normalizer(settings)
     normalizing = normalizer_broker(
         amqp_url, topology, okta, entra=entra, keycloak=keycloak, authentik=authentik,
-        max_attempts=settings.max_attempts,
+        google=google, max_attempts=settings.max_attempts,
     )  # fmt: skip
     writer = create_writer(amqp_url, topology, applier, max_attempts=settings.max_attempts,
                            guard=deletion_guard(settings))  # fmt: skip
@@ -92,7 +93,7 @@ async def pipeline_running(settings: Settings, sock: socket.socket) -> AsyncIter
         if authentik.store is not None:
             await authentik.store.open()
             stack.push_async_callback(authentik.store.close)
-        for api in (okta.api, entra.api, keycloak.api, authentik.api):
+        for api in (okta.api, entra.api, keycloak.api, authentik.api, google.api):
             if api is not None:
                 stack.push_async_callback(api.aclose)
         for broker in (normalizing, writing):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
         AuthentikNormalizer,
         EntraApp,
         EntraNormalizer,
+        GoogleNormalizer,
+        GoogleServiceAccount,
         KeycloakNormalizer,
         OktaNormalizer,
     )
@@ -45,9 +48,12 @@ def normalizer() -> None:
     serve_metrics(settings.normalizer_metrics_port)
     okta, entra = okta_normalizer(settings), entra_normalizer(settings)
     keycloak, authentik = keycloak_normalizer(settings), authentik_normalizer(settings)
+    google = google_normalizer(settings)
     amqp_url, topology = settings.amqp_url.get_secret_value(), topology_of(settings)
-    asyncio.run(serve(amqp_url, topology, okta, entra=entra, keycloak=keycloak,
-                      authentik=authentik, max_attempts=settings.max_attempts))  # fmt: skip
+    asyncio.run(serve(
+        amqp_url, topology, okta, entra=entra, keycloak=keycloak, authentik=authentik,
+        google=google, max_attempts=settings.max_attempts,
+    ))  # fmt: skip
 
 
 def okta_normalizer(settings: Settings) -> OktaNormalizer:
@@ -127,3 +133,24 @@ def authentik_normalizer(settings: Settings) -> AuthentikNormalizer:
         store_for(settings.state_url.get_secret_value()),
         "username" if attribute == "login" else attribute,
     )
+
+
+def google_normalizer(settings: Settings) -> GoogleNormalizer:
+    """Google's normalizer, reading users back as the configured service account."""
+    from services.normalizer import GoogleDirectory, GoogleNormalizer
+
+    account = google_account(settings)
+    return GoogleNormalizer(GoogleDirectory(account) if account else None)
+
+
+def google_account(settings: Settings) -> GoogleServiceAccount | None:
+    from services.normalizer import GoogleServiceAccount
+
+    key_file, admin = settings.google_key_file, settings.google_admin_email
+    if (key_file is None) != (admin is None):
+        err.print("[red]Set both IDP_SYNC_GOOGLE_KEY_FILE and IDP_SYNC_GOOGLE_ADMIN_EMAIL, "
+                  "or neither.[/]")  # fmt: skip
+        raise typer.Exit(2)
+    if key_file is None or admin is None:
+        return None
+    return GoogleServiceAccount(Path(key_file), admin, settings.google_directory_url)

@@ -26,6 +26,8 @@ class GatewayConfig:
     """The p2-inc keycloak-events webhook secret (HMAC); unset disables ``/webhooks/keycloak``."""
     authentik_secret: SecretStr | None = None
     """The bearer secret authentik's header mapping sends; unset disables the route."""
+    google_channel_token: SecretStr | None = None
+    """The token of idp-sync's Directory push channels; unset disables ``/webhooks/google``."""
     max_body_bytes: int = MIB
     publish_timeout: float = 2.0
     """Okta waits 3 s in all; the broker's confirm must come well within that."""

@@ -7,6 +7,8 @@ from ._authentik import AuthentikNormalizer
 from ._authentik_api import AuthentikApi
 from ._entra import EntraNormalizer
 from ._errors import IdpUnavailable, MissingSettings, NormalizeError, Unmappable
+from ._google import GoogleNormalizer
+from ._google_api import GoogleDirectory, GoogleServiceAccount
 from ._graph_api import EntraApp, GraphApi
 from ._keycloak import KeycloakNormalizer
 from ._keycloak_api import KeycloakApi, KeycloakClient
@@ -15,8 +17,7 @@ from ._okta_api import OktaApi
 
 __all__ = [
     "AuthentikApi", "AuthentikNormalizer", "EntraApp", "EntraNormalizer", "Fate",
-        "GraphApi", "IdpUnavailable", "KeycloakApi",
-    "KeycloakClient", "KeycloakNormalizer", "MissingSettings",
-    "NormalizeError", "OktaApi", "OktaNormalizer", "Unmappable", "create_broker", "fate_of",
-    "serve",
+    "GoogleDirectory", "GoogleNormalizer", "GoogleServiceAccount", "GraphApi", "IdpUnavailable",
+    "KeycloakApi", "KeycloakClient", "KeycloakNormalizer", "MissingSettings", "NormalizeError",
+    "OktaApi", "OktaNormalizer", "Unmappable", "create_broker", "fate_of", "serve",
 ]  # fmt: skip

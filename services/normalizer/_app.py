@@ -31,6 +31,7 @@ from . import _generic
 from ._authentik import AuthentikNormalizer
 from ._entra import EntraNormalizer
 from ._errors import IdpUnavailable, Unmappable
+from ._google import GoogleNormalizer
 from ._keycloak import KeycloakNormalizer
 from ._okta import OktaNormalizer
 
@@ -133,7 +134,8 @@ def retry_wait(error: Exception, attempts: int) -> float:
 def create_broker(
     amqp_url: str, topology: Topology, okta: OktaNormalizer, *,
     entra: EntraNormalizer | None = None, keycloak: KeycloakNormalizer | None = None,
-    authentik: AuthentikNormalizer | None = None, max_attempts: int = 8,
+    authentik: AuthentikNormalizer | None = None, google: GoogleNormalizer | None = None,
+    max_attempts: int = 8,
 ) -> RabbitBroker:  # fmt: skip
     """A broker with a consumer on each source's raw queue."""
     broker = RabbitBroker(
@@ -153,6 +155,7 @@ def create_broker(
         "entra": (entra or EntraNormalizer(None)).normalize,
         "keycloak": (keycloak or KeycloakNormalizer(None)).normalize,
         "authentik": (authentik := authentik or AuthentikNormalizer(None, None)).normalize,
+        "google": (google or GoogleNormalizer(None)).normalize,
     }  # fmt: skip
     after: dict[str, Confirmed] = {"authentik": authentik.confirmed}
     for source, normalize in routes.items():
@@ -174,13 +177,15 @@ def create_broker(
 async def serve(
     amqp_url: str, topology: Topology, okta: OktaNormalizer, *,
     entra: EntraNormalizer | None = None, keycloak: KeycloakNormalizer | None = None,
-    authentik: AuthentikNormalizer | None = None, max_attempts: int = 8,
+    authentik: AuthentikNormalizer | None = None, google: GoogleNormalizer | None = None,
+    max_attempts: int = 8,
 ) -> None:  # fmt: skip
     """Run until SIGINT/SIGTERM: declare the topology, consume, publish."""
     from faststream import FastStream
 
     broker = create_broker(amqp_url, topology, okta, entra=entra, keycloak=keycloak,
-                           authentik=authentik, max_attempts=max_attempts)  # fmt: skip
+                           authentik=authentik, google=google,
+                           max_attempts=max_attempts)  # fmt: skip
     app = FastStream(broker, logger=None)
 
     @app.on_startup
@@ -197,7 +202,7 @@ async def serve(
     @app.after_shutdown
     async def close() -> None:
         apis = (okta.api, entra.api if entra else None, keycloak.api if keycloak else None,
-                authentik.api if authentik else None)  # fmt: skip
+                authentik.api if authentik else None, google.api if google else None)  # fmt: skip
         for api in apis:
             if api is not None:
                 await api.aclose()

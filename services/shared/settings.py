@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     authentik_url: str | None = None
     authentik_token: SecretStr | None = None
     """An authentik API token (read users and groups) for reading objects back."""
+    google_channel_token: SecretStr | None = None
+    """The token Google's push channels carry (checked by the gateway)."""
+    google_key_file: str | None = None
+    """A service account's JSON key, with domain-wide delegation for reading users."""
+    google_admin_email: str | None = None
+    """The Workspace admin the service account acts as."""
+    google_directory_url: str = "https://admin.googleapis.com"
     username_attribute: str = "login"
     """The IdP attribute that becomes AWS ``userName``; it must equal the SAML NameID."""
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
 from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
-DEFAULT_SOURCES = ("okta", "generic", "entra", "keycloak", "authentik")
+DEFAULT_SOURCES = ("okta", "generic", "entra", "keycloak", "authentik", "google")
 RETRY_TIERS = (1, 2, 5, 15, 60, 300)
 """Delay tiers in seconds: one TTL per queue, since RabbitMQ expires only at the head."""
 

@@ -13,10 +13,10 @@ SURFACES = {
     "services.shared": {"Settings", "load_settings", "topology_of"},
     "services.normalizer": {
         "AuthentikApi", "AuthentikNormalizer", "EntraApp", "EntraNormalizer", "Fate",
-        "GraphApi", "IdpUnavailable", "KeycloakApi",
-        "KeycloakClient", "KeycloakNormalizer", "MissingSettings",
-        "NormalizeError", "OktaApi", "OktaNormalizer", "Unmappable", "create_broker", "fate_of",
-        "serve",
+        "GoogleDirectory", "GoogleNormalizer", "GoogleServiceAccount", "GraphApi",
+        "IdpUnavailable", "KeycloakApi", "KeycloakClient", "KeycloakNormalizer",
+        "MissingSettings", "NormalizeError", "OktaApi", "OktaNormalizer", "Unmappable",
+        "create_broker", "fate_of", "serve",
     },
     "services.scim_writer": {
         "DEFAULT_STATE_URL", "MAX_MEMBER_CHANGES", "AdaptiveRateLimit", "Applier", "AwsConflict",

@@ -1,0 +1,139 @@
+"""Google Workspace end to end: Directory push messages through the real gateway and
+RabbitMQ, users read back from a small fake of the Directory API (with a real service
+account JWT) over real HTTP, into the emulator; channels opened and replaced by the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from services.shared.topology import Topology
+from tests.support import broker
+from tests.support.asgi_server import serving
+from tests.support.emulator import Aws, EmulatorServer
+from tests.support.fake_google import ADMIN, FakeGoogle
+from tests.support.pipeline import (
+    Pipeline,
+    cli,
+    dlq_depths,
+    gateway_and_normalizer,
+    writer_env,
+    writer_running,
+)
+from tests.support.waiting import wait_until
+
+pytestmark = [pytest.mark.rabbit, pytest.mark.emulator]
+TOKEN = secrets.token_urlsafe(24)
+
+
+@pytest.fixture(scope="module")
+def google_env(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[FakeGoogle, dict[str, str]]]:
+    fake = FakeGoogle()
+    with serving(fake.app()) as url:
+        key = fake.key_file(tmp_path_factory.mktemp("google-key"), url)
+        yield fake, {
+            "IDP_SYNC_GOOGLE_CHANNEL_TOKEN": TOKEN, "IDP_SYNC_GOOGLE_KEY_FILE": str(key),
+            "IDP_SYNC_GOOGLE_ADMIN_EMAIL": ADMIN, "IDP_SYNC_GOOGLE_DIRECTORY_URL": url,
+        }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def google(
+    amqp_url: str, emulator_server: EmulatorServer,
+    google_env: tuple[FakeGoogle, dict[str, str]], tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Pipeline]:  # fmt: skip
+    _, env = google_env
+    logs = tmp_path_factory.mktemp("google")
+    topology = Topology(namespace=broker.test_namespace(), shards=2)
+    writer = writer_env(emulator_server.scim_url, emulator_server.token, logs / "state.db")
+    try:
+        with (
+            gateway_and_normalizer(amqp_url, topology, logs, env, gateway_env=env) as pipeline,
+            writer_running(amqp_url, topology, logs / "writer.log", writer),
+        ):
+            yield pipeline
+    finally:
+        asyncio.run(broker.delete_topology(amqp_url, topology))
+
+
+_numbers = iter(range(2, 10**6))
+
+
+def _push(google: Pipeline, state: str, user_id: str, token: str = TOKEN) -> httpx.Response:
+    uri = "https://admin.googleapis.com/admin/directory/v1/users?domain=acme.example&event=update"
+    channel = {"id": "chan-1", "token": token, "resourceId": "res-1", "resourceUri": uri}
+    headers = FakeGoogle.headers(channel, state, next(_numbers))
+    body = {"kind": "admin#directory#user", "id": user_id, "etag": '"x"'}
+    return httpx.post(f"{google.gateway_url}/webhooks/google", json=body, headers=headers,
+                      timeout=10)  # fmt: skip
+
+
+def _user(aws: Aws, name: str) -> dict[str, Any] | None:
+    return next((u for u in aws.state()["users"] if u["userName"] == name), None)
+
+
+def test_sync_is_answered_and_a_wrong_token_is_401(google: Pipeline) -> None:
+    channel = {"id": "c", "token": TOKEN, "resourceId": "r", "resourceUri": ""}
+    sync = httpx.post(f"{google.gateway_url}/webhooks/google", timeout=10,
+                      headers=FakeGoogle.headers(channel, "sync", 1))  # fmt: skip
+    assert (sync.status_code, sync.json()) == (200, {"accepted": 0})
+    assert _push(google, "update", "1", token="forged").status_code == 401
+
+
+def test_a_user_from_add_to_suspension_and_deletion(
+    google: Pipeline, aws: Aws, google_env: tuple[FakeGoogle, dict[str, str]], amqp_url: str
+) -> None:
+    fake, _ = google_env
+    email = "new.hire@acme.example"
+    fake.add_user("118011", email, "New", "Hire")
+    fake.failures = [429]
+    assert _push(google, "add", "118011").status_code == 200
+    wait_until(lambda: _user(aws, email), within=30, what="the user added after a 429")
+    fake.users["118011"]["name"]["familyName"] = "Hired"
+    _push(google, "update", "118011")
+    wait_until(lambda: (_user(aws, email) or {}).get("name", {}).get("familyName") == "Hired",
+               within=30, what="the update")  # fmt: skip
+    fake.users["118011"]["suspended"] = True
+    fake.failures = [503]
+    _push(google, "update", "118011")
+    wait_until(lambda: (_user(aws, email) or {}).get("active") is False, within=30,
+               what="the suspension, after a 503 that was not taken as a deletion")  # fmt: skip
+    del fake.users["118011"]
+    _push(google, "update", "118011")  # read back: 404 means deleted
+    wait_until(lambda: _user(aws, email) is None, within=30, what="the deletion")
+    assert dlq_depths(amqp_url, google.topology) == [0, 0]
+
+
+def test_channels_are_opened_and_replaced_before_they_end(
+    google: Pipeline, google_env: tuple[FakeGoogle, dict[str, str]], amqp_url: str, tmp: Path
+) -> None:
+    fake, env = google_env
+    channels_file = tmp / "channels.json"
+    opened = cli(google, amqp_url, "google", "watch", "--address",
+                 f"{google.gateway_url}/webhooks/google", "--channels-file", str(channels_file),
+                 **env)  # fmt: skip
+    assert opened.returncode == 0, opened.stdout + opened.stderr
+    kept = json.loads(channels_file.read_text())
+    assert sorted(c["event"] for c in kept) == sorted(
+        ["add", "update", "delete", "undelete", "makeAdmin"])  # fmt: skip
+    kept[0]["expiration"] = int((time.time() + 600) * 1000)  # ends in 10 minutes
+    channels_file.write_text(json.dumps(kept))
+    renewed = cli(google, amqp_url, "google", "renew", "--channels-file", str(channels_file), **env)
+    assert renewed.returncode == 0, renewed.stdout + renewed.stderr
+    assert fake.stopped == [kept[0]["id"]]
+    after = json.loads(channels_file.read_text())
+    assert len(after) == 5
+    assert kept[0]["id"] not in {c["id"] for c in after}
+    soonest = min(c["expiration"] for c in after) / 1000
+    assert soonest > (dt.datetime.now(dt.UTC) + dt.timedelta(hours=5)).timestamp()
