@@ -21,10 +21,12 @@ def gateway(
     host: Annotated[str | None, typer.Option(help="Address (IDP_SYNC_GATEWAY_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (IDP_SYNC_GATEWAY_PORT).")] = None,
 ) -> None:
-    """Serve the webhook gateway: /webhooks/okta, /webhooks/generic, /healthz, /readyz.
+    """Serve the webhook gateway: /webhooks/<idp>, /healthz, /readyz and /metrics.
 
-    A route is on only when its secret is set: IDP_SYNC_OKTA_AUTH_SECRET for Okta,
-    IDP_SYNC_WEBHOOK_SECRET (whsec_...) for the generic Standard Webhooks route.
+    A route is on only when its secret is set: IDP_SYNC_OKTA_AUTH_SECRET (okta),
+    IDP_SYNC_ENTRA_CLIENT_STATE (entra), IDP_SYNC_KEYCLOAK_SECRET (keycloak),
+    IDP_SYNC_AUTHENTIK_SECRET (authentik), IDP_SYNC_GOOGLE_CHANNEL_TOKEN (google),
+    IDP_SYNC_WEBHOOK_SECRET (generic, Standard Webhooks whsec_...).
     """
     import uvicorn
 
