@@ -115,8 +115,16 @@ def _user(aws: Aws, name: str) -> dict[str, Any] | None:
     return next((u for u in aws.state()["users"] if u["userName"] == name), None)
 
 
-def test_a_wrong_bearer_is_401(authentik: Pipeline) -> None:
+def _received(authentik: Pipeline) -> str:
+    metrics = httpx.get(f"{authentik.gateway_url}/metrics", timeout=5).text
+    name = 'idp_sync_events_received_total{source="authentik"}'
+    return next((x for x in metrics.splitlines() if x.startswith(name)), "")
+
+
+def test_a_wrong_bearer_is_401_and_queues_nothing(authentik: Pipeline) -> None:
+    before = _received(authentik)
     assert _send(authentik, "model_created", "user", 1, secret="wrong").status_code == 401
+    assert _received(authentik) == before
 
 
 def test_users_groups_and_memberships_found_by_comparison(
@@ -144,6 +152,10 @@ def test_users_groups_and_memberships_found_by_comparison(
                what="akira removed, found by comparison, after a 502")  # fmt: skip
     renamed = aws.state()["groups"][0]
     assert (renamed["id"], renamed["displayName"]) == (created["id"], "platform")
+    fake.users["42"]["name"] = "Bea Okafor"
+    _send(authentik, "model_updated", "user", 42)
+    wait_until(lambda: (_user(aws, "bea") or {}).get("displayName") == "Bea Okafor", within=30,
+               what="bea's profile update")  # fmt: skip
     fake.users["42"]["is_active"] = False
     _send(authentik, "model_updated", "user", 42)
     wait_until(lambda: (_user(aws, "bea") or {}).get("active") is False, within=30,

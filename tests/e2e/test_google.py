@@ -88,7 +88,10 @@ def test_sync_is_answered_and_a_wrong_token_is_401(google: Pipeline) -> None:
     sync = httpx.post(f"{google.gateway_url}/webhooks/google", timeout=10,
                       headers=FakeGoogle.headers(channel, "sync", 1))  # fmt: skip
     assert (sync.status_code, sync.json()) == (200, {"accepted": 0})
+    metrics = f"{google.gateway_url}/metrics"
+    before = httpx.get(metrics, timeout=5).text.count('source="google"')
     assert _push(google, "update", "1", token="forged").status_code == 401
+    assert httpx.get(metrics, timeout=5).text.count('source="google"') == before, "queued"
 
 
 def test_a_user_from_add_to_suspension_and_deletion(
