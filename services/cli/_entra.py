@@ -17,7 +17,7 @@ from rich.table import Table
 
 from services.shared import Settings, load_settings
 
-from ._exit import ExitCode
+from ._exit import ExitCode, on_idp
 from ._normalizer import entra_app
 
 console = Console()
@@ -39,19 +39,6 @@ def _graph(settings: Settings) -> tuple[Any, str]:
                   "IDP_SYNC_ENTRA_CLIENT_SECRET and IDP_SYNC_ENTRA_CLIENT_STATE.[/]")  # fmt: skip
         raise typer.Exit(ExitCode.USAGE)
     return GraphApi(app), settings.entra_client_state.get_secret_value()
-
-
-def _run(work: Any) -> Any:
-    from services.normalizer import IdpUnavailable, Unmappable
-
-    try:
-        return asyncio.run(work)
-    except IdpUnavailable as error:
-        err.print(f"[red]Microsoft Graph cannot be reached:[/] {error}")
-        raise typer.Exit(ExitCode.UNREACHABLE) from None
-    except Unmappable as error:
-        err.print(f"[red]Microsoft Graph refused:[/] {error}")
-        raise typer.Exit(ExitCode.REFUSED) from None
 
 
 def _expiry() -> str:
@@ -91,7 +78,7 @@ def subscribe(
         await graph.aclose()
         return made
 
-    console.print(_table("Subscribed", _run(create())))
+    console.print(_table("Subscribed", on_idp(create(), "Microsoft Graph")))
 
 
 @entra_app_cli.command()
@@ -125,4 +112,4 @@ def renew(
             await asyncio.sleep(every * 3600)
         await graph.aclose()
 
-    _run(loop())
+    on_idp(loop(), "Microsoft Graph")

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+T = TypeVar("T")
+err = Console(stderr=True)
 
 
 class ExitCode(enum.IntEnum):
@@ -15,3 +24,17 @@ class ExitCode(enum.IntEnum):
     """A dependency (broker, store, emulator, AWS) could not be reached."""
     REFUSED = 4
     """A dependency refused the request, e.g. a wrong token."""
+
+
+def on_idp(work: Coroutine[Any, Any, T], idp: str) -> T:
+    """Run ``work`` against an IdP's API; exit 3 when it cannot be reached, 4 when it refuses."""
+    from services.normalizer import IdpUnavailable, Unmappable
+
+    try:
+        return asyncio.run(work)
+    except IdpUnavailable as error:
+        err.print(f"[red]{idp} cannot be reached:[/] {error}")
+        raise typer.Exit(ExitCode.UNREACHABLE) from None
+    except Unmappable as error:
+        err.print(f"[red]{idp} refused:[/] {error}")
+        raise typer.Exit(ExitCode.REFUSED) from None

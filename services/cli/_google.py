@@ -7,7 +7,6 @@ a small JSON file (``--channels-file``), since Google cannot list them.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import uuid
@@ -20,7 +19,7 @@ from rich.table import Table
 
 from services.shared import load_settings
 
-from ._exit import ExitCode
+from ._exit import ExitCode, on_idp
 from ._normalizer import google_account
 
 console = Console()
@@ -43,19 +42,6 @@ def _directory() -> tuple[Any, str]:
                   "IDP_SYNC_GOOGLE_CHANNEL_TOKEN.[/]")  # fmt: skip
         raise typer.Exit(ExitCode.USAGE)
     return GoogleDirectory(account), settings.google_channel_token.get_secret_value()
-
-
-def _run(work: Any) -> Any:
-    from services.normalizer import IdpUnavailable, Unmappable
-
-    try:
-        return asyncio.run(work)
-    except IdpUnavailable as error:
-        err.print(f"[red]Google cannot be reached:[/] {error}")
-        raise typer.Exit(ExitCode.UNREACHABLE) from None
-    except Unmappable as error:
-        err.print(f"[red]Google refused:[/] {error}")
-        raise typer.Exit(ExitCode.REFUSED) from None
 
 
 async def _open(directory: Any, token: str, event: str, address: str) -> dict[str, Any]:
@@ -92,7 +78,7 @@ def watch(
         await directory.aclose()
         return opened
 
-    channels = _run(open_all())
+    channels = on_idp(open_all(), "Google")
     channels_file.parent.mkdir(parents=True, exist_ok=True)
     channels_file.write_text(json.dumps(channels, indent=2))
     console.print(_table("Opened", channels))
@@ -126,4 +112,4 @@ def renew(
         channels_file.write_text(json.dumps(kept + opened, indent=2))
         return opened
 
-    console.print(_table("Replaced", _run(replace())))
+    console.print(_table("Replaced", on_idp(replace(), "Google")))

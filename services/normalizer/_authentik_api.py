@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from ._errors import IdpUnavailable, Unmappable
+from ._idp_http import send
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 
@@ -23,19 +23,7 @@ class AuthentikApi:
 
     async def read(self, kind: str, key: str) -> dict[str, Any] | None:
         """A user (by pk) or group (by uuid); ``None`` when authentik has no such object."""
-        path = f"/api/v3/core/{kind}/{key}/"
-        try:
-            response = await self.http.get(path)
-        except httpx.TransportError as error:
-            raise IdpUnavailable(f"authentik unreachable: {type(error).__name__}") from error
-        if response.status_code == 404:
-            return None
-        if response.status_code == 429 or response.status_code >= 500:
-            wait = response.headers.get("retry-after", "")
-            raise IdpUnavailable(f"authentik answered {response.status_code} for {path}",
-                                 retry_after=float(wait) if wait.isdigit() else None)  # fmt: skip
-        if response.status_code >= 400:
-            raise Unmappable(f"authentik refused GET {path} ({response.status_code}): check "
-                             "IDP_SYNC_AUTHENTIK_TOKEN and its permissions")  # fmt: skip
-        found: dict[str, Any] = response.json()
+        found: dict[str, Any] | None = await send(
+            self.http, "authentik", "GET", f"/api/v3/core/{kind}/{key}/"
+        )
         return found

@@ -14,7 +14,8 @@ from typing import Any
 
 import httpx
 
-from ._errors import IdpUnavailable, MissingSettings, Unmappable
+from ._errors import IdpUnavailable, MissingSettings
+from ._idp_http import send
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 SCOPE = "https://www.googleapis.com/auth/admin.directory.user.readonly"
@@ -68,20 +69,8 @@ class GoogleDirectory:
     ) -> Any:
         """The JSON answer; ``None`` for 404 and empty answers. 429/5xx are passing."""
         headers = {"Authorization": f"Bearer {await self._bearer()}"}
-        try:
-            response = await self.http.request(method, path, json=json, params=params,
-                                               headers=headers)  # fmt: skip
-        except httpx.TransportError as error:
-            raise IdpUnavailable(f"Google unreachable: {type(error).__name__}") from error
-        if response.status_code == 404:
-            return None
-        if response.status_code == 429 or response.status_code >= 500:
-            wait = response.headers.get("retry-after", "")
-            raise IdpUnavailable(f"Google answered {response.status_code} for {path}",
-                                 retry_after=float(wait) if wait.isdigit() else None)  # fmt: skip
-        if response.status_code >= 400:
-            raise Unmappable(f"Google refused {method} {path} ({response.status_code})")
-        return response.json() if response.content else None
+        return await send(self.http, "Google", method, path, json=json, params=params,
+                          headers=headers)  # fmt: skip
 
     async def user(self, user_id: str) -> dict[str, Any] | None:
         found: dict[str, Any] | None = await self.request(

@@ -11,6 +11,7 @@ import httpx
 from pydantic import SecretStr
 
 from ._errors import IdpUnavailable, MissingSettings, Unmappable
+from ._idp_http import send
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=10)
@@ -73,24 +74,12 @@ class GraphApi:
         """The JSON answer; ``None`` for 404 and empty answers. 429/5xx are passing."""
         headers = {"Authorization": f"Bearer {await self._bearer()}"}
         try:
-            response = await self.client.request(method, path, json=json, params=params,
-                                                 headers=headers)  # fmt: skip
-        except httpx.TransportError as error:
-            raise IdpUnavailable(f"Graph unreachable: {type(error).__name__}") from error
-        if response.status_code == 404:
-            return None
-        if response.status_code == 429 or response.status_code >= 500:
-            wait = response.headers.get("retry-after", "")
-            raise IdpUnavailable(f"Graph answered {response.status_code} for {method} {path}",
-                                 retry_after=float(wait) if wait.isdigit() else None)  # fmt: skip
-        if response.status_code == 401:
-            self._token = None
-        if response.status_code >= 400:
-            raise Unmappable(
-                f"Graph refused {method} {path} ({response.status_code}): check the app's "
-                "permissions (User.Read.All, GroupMember.Read.All)"
-            )
-        return response.json() if response.content else None
+            return await send(self.client, "Microsoft Graph", method, path, json=json,
+                              params=params, headers=headers)  # fmt: skip
+        except Unmappable as error:
+            self._token = None  # a refused token is not reused
+            raise Unmappable(f"{error}: check the app's permissions (User.Read.All, "
+                             "GroupMember.Read.All)") from error  # fmt: skip
 
     async def user(self, user_id: str) -> dict[str, Any] | None:
         """The user; ``None`` when Graph has no such user (deleted, soft or hard)."""

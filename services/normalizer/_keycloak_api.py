@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from ._errors import IdpUnavailable, MissingSettings, Unmappable
+from ._errors import IdpUnavailable, MissingSettings
+from ._idp_http import send
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 
@@ -65,15 +66,7 @@ class KeycloakApi:
     async def read(self, realm: str, path: str) -> dict[str, Any] | None:
         """``path`` (``users/{id}``, ``groups/{id}``) in ``realm``; ``None`` on 404."""
         headers = {"Authorization": f"Bearer {await self._token(realm)}"}
-        try:
-            response = await self.http.get(f"/admin/realms/{realm}/{path}", headers=headers)
-        except httpx.TransportError as error:
-            raise IdpUnavailable(f"Keycloak unreachable: {type(error).__name__}") from error
-        if response.status_code == 404:
-            return None
-        self._passing(response, path)
-        if response.status_code >= 400:
-            raise Unmappable(f"Keycloak refused GET {path} ({response.status_code}): give the "
-                             "client the realm-management view-users role")  # fmt: skip
-        found: dict[str, Any] = response.json()
+        found: dict[str, Any] | None = await send(
+            self.http, "Keycloak", "GET", f"/admin/realms/{realm}/{path}", headers=headers
+        )
         return found

@@ -6,7 +6,8 @@ from typing import Any
 
 import httpx
 
-from ._errors import IdpUnavailable, Unmappable
+from ._errors import Unmappable
+from ._idp_http import send
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=10)
@@ -28,20 +29,10 @@ class OktaApi:
 
     async def _get(self, path: str) -> dict[str, Any] | None:
         try:
-            response = await self.client.get(path)
-        except httpx.TransportError as error:
-            raise IdpUnavailable(f"Okta API unreachable: {type(error).__name__}") from error
-        if response.status_code == 404:
-            return None
-        if response.status_code == 429 or response.status_code >= 500:
-            raise IdpUnavailable(f"Okta API answered {response.status_code} for {path}")
-        if response.status_code >= 400:
-            raise Unmappable(
-                f"Okta API refused GET {path} with {response.status_code}; "
-                "check IDP_SYNC_OKTA_API_TOKEN and its scopes"
-            )
-        body: dict[str, Any] = response.json()
-        return body
+            found: dict[str, Any] | None = await send(self.client, "Okta API", "GET", path)
+        except Unmappable as error:
+            raise Unmappable(f"{error}; check IDP_SYNC_OKTA_API_TOKEN and its scopes") from error
+        return found
 
     async def user(self, user_id: str) -> dict[str, Any] | None:
         """The user, or ``None`` when Okta no longer has it."""

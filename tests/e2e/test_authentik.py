@@ -4,7 +4,6 @@ changes carry no detail: they are found by comparing with what was seen before."
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import secrets
 import uuid
@@ -19,16 +18,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.shared.topology import Topology
-from tests.support import broker
 from tests.support.asgi_server import serving
 from tests.support.emulator import Aws, EmulatorServer
 from tests.support.pipeline import (
     Pipeline,
     dlq_depths,
-    gateway_and_normalizer,
-    writer_env,
-    writer_running,
+    idp_pipeline,
 )
 from tests.support.waiting import wait_until
 
@@ -86,19 +81,11 @@ def authentik(
 ) -> Iterator[Pipeline]:  # fmt: skip
     fake, url = fake_authentik
     logs = tmp_path_factory.mktemp("authentik")
-    topology = Topology(namespace=broker.test_namespace(), shards=2)
     env = {"IDP_SYNC_AUTHENTIK_SECRET": SECRET, "IDP_SYNC_AUTHENTIK_URL": url,
            "IDP_SYNC_AUTHENTIK_TOKEN": fake.token,
            "IDP_SYNC_STATE_URL": f"sqlite:///{logs}/normalizer.db"}  # fmt: skip
-    writer = writer_env(emulator_server.scim_url, emulator_server.token, logs / "state.db")
-    try:
-        with (
-            gateway_and_normalizer(amqp_url, topology, logs, env, gateway_env=env) as pipeline,
-            writer_running(amqp_url, topology, logs / "writer.log", writer),
-        ):
-            yield pipeline
-    finally:
-        asyncio.run(broker.delete_topology(amqp_url, topology))
+    with idp_pipeline(amqp_url, emulator_server, logs, env) as pipeline:
+        yield pipeline
 
 
 def _send(authentik: Pipeline, action: str, model_name: str, pk: object,

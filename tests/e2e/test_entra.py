@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 
-from services.shared.topology import Topology
 from tests.support import broker
 from tests.support.asgi_server import serving
 from tests.support.emulator import Aws, EmulatorServer
@@ -22,9 +21,7 @@ from tests.support.pipeline import (
     Pipeline,
     cli,
     dlq_depths,
-    gateway_and_normalizer,
-    writer_env,
-    writer_running,
+    idp_pipeline,
 )
 from tests.support.waiting import wait_until
 
@@ -52,18 +49,9 @@ def entra(
     amqp_url: str, emulator_server: EmulatorServer, graph: tuple[FakeGraph, str],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pipeline]:  # fmt: skip
-    logs = tmp_path_factory.mktemp("entra")
-    topology = Topology(namespace=broker.test_namespace(), shards=2)
-    env = _entra_env(*graph)
-    writer = writer_env(emulator_server.scim_url, emulator_server.token, logs / "state.db")
-    try:
-        with (
-            gateway_and_normalizer(amqp_url, topology, logs, env, gateway_env=env) as pipeline,
-            writer_running(amqp_url, topology, logs / "writer.log", writer),
-        ):
-            yield pipeline
-    finally:
-        asyncio.run(broker.delete_topology(amqp_url, topology))
+    with idp_pipeline(amqp_url, emulator_server, tmp_path_factory.mktemp("entra"),
+                      _entra_env(*graph)) as pipeline:  # fmt: skip
+        yield pipeline
 
 
 def _notify(entra: Pipeline, *notifications: dict[str, Any]) -> httpx.Response:

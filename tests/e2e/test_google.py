@@ -4,7 +4,6 @@ account JWT) over real HTTP, into the emulator; channels opened and replaced by 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import secrets
@@ -16,8 +15,6 @@ from typing import Any
 import httpx
 import pytest
 
-from services.shared.topology import Topology
-from tests.support import broker
 from tests.support.asgi_server import serving
 from tests.support.emulator import Aws, EmulatorServer
 from tests.support.fake_google import ADMIN, FakeGoogle
@@ -25,9 +22,7 @@ from tests.support.pipeline import (
     Pipeline,
     cli,
     dlq_depths,
-    gateway_and_normalizer,
-    writer_env,
-    writer_running,
+    idp_pipeline,
 )
 from tests.support.waiting import wait_until
 
@@ -54,17 +49,9 @@ def google(
     google_env: tuple[FakeGoogle, dict[str, str]], tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pipeline]:  # fmt: skip
     _, env = google_env
-    logs = tmp_path_factory.mktemp("google")
-    topology = Topology(namespace=broker.test_namespace(), shards=2)
-    writer = writer_env(emulator_server.scim_url, emulator_server.token, logs / "state.db")
-    try:
-        with (
-            gateway_and_normalizer(amqp_url, topology, logs, env, gateway_env=env) as pipeline,
-            writer_running(amqp_url, topology, logs / "writer.log", writer),
-        ):
-            yield pipeline
-    finally:
-        asyncio.run(broker.delete_topology(amqp_url, topology))
+    with idp_pipeline(amqp_url, emulator_server, tmp_path_factory.mktemp("google"),
+                      env) as pipeline:  # fmt: skip
+        yield pipeline
 
 
 _numbers = iter(range(2, 10**6))

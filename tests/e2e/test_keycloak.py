@@ -3,7 +3,6 @@ RabbitMQ (with a small fake of the admin API for read-backs) into the emulator."
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -21,16 +20,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.shared.topology import Topology
-from tests.support import broker
 from tests.support.asgi_server import serving
 from tests.support.emulator import Aws, EmulatorServer
 from tests.support.pipeline import (
     Pipeline,
     dlq_depths,
-    gateway_and_normalizer,
-    writer_env,
-    writer_running,
+    idp_pipeline,
 )
 from tests.support.waiting import wait_until
 
@@ -84,21 +79,13 @@ def keycloak(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pipeline]:  # fmt: skip
     fake, url = fake_keycloak
-    logs = tmp_path_factory.mktemp("keycloak")
-    topology = Topology(namespace=broker.test_namespace(), shards=2)
     env = {
         "IDP_SYNC_KEYCLOAK_SECRET": SECRET, "IDP_SYNC_KEYCLOAK_URL": url,
         "IDP_SYNC_KEYCLOAK_CLIENT_ID": "idp-sync", "IDP_SYNC_KEYCLOAK_CLIENT_SECRET": fake.secret,
     }  # fmt: skip
-    writer = writer_env(emulator_server.scim_url, emulator_server.token, logs / "state.db")
-    try:
-        with (
-            gateway_and_normalizer(amqp_url, topology, logs, env, gateway_env=env) as pipeline,
-            writer_running(amqp_url, topology, logs / "writer.log", writer),
-        ):
-            yield pipeline
-    finally:
-        asyncio.run(broker.delete_topology(amqp_url, topology))
+    with idp_pipeline(amqp_url, emulator_server, tmp_path_factory.mktemp("keycloak"),
+                      env) as pipeline:  # fmt: skip
+        yield pipeline
 
 
 _clock = iter(range(1_762_078_531_000, 1_762_078_531_000 + 10**9, 1000))

@@ -19,6 +19,7 @@ import httpx
 from services.shared.topology import Topology
 
 from . import broker
+from .emulator import EmulatorServer
 from .generic import changes_body, signed_headers
 from .processes import free_port, idp_sync, run_cli, running, stop
 from .waiting import wait_until
@@ -137,3 +138,21 @@ def cli(
 ) -> subprocess.CompletedProcess[str]:
     """``idp-sync ARGS`` against this pipeline's namespace, as an operator runs it."""
     return run_cli(*args, env={**service_env(amqp_url, pipeline.topology), **env})
+
+
+@contextlib.contextmanager
+def idp_pipeline(
+    amqp_url: str, emulator: EmulatorServer, logs: Path, env: dict[str, str]
+) -> Iterator[Pipeline]:
+    """Gateway and normalizer with an IdP's settings (``env``), a writer on the emulator, in
+    a namespace of their own that is deleted afterwards."""
+    topology = Topology(namespace=broker.test_namespace(), shards=2)
+    writer = writer_env(emulator.scim_url, emulator.token, logs / "state.db")
+    try:
+        with (
+            gateway_and_normalizer(amqp_url, topology, logs, env, gateway_env=env) as pipeline,
+            writer_running(amqp_url, topology, logs / "writer.log", writer),
+        ):
+            yield pipeline
+    finally:
+        asyncio.run(broker.delete_topology(amqp_url, topology))
