@@ -4,6 +4,7 @@ the real services to a collector in the test; retries, dead letters and replays 
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from collections.abc import Iterator
 
@@ -94,6 +95,11 @@ def test_one_trace_goes_from_the_webhook_to_each_aws_call(
     statuses = {s.attributes.get("http.response.status_code", s.attributes.get("http.status_code"))
                 for s in calls}  # fmt: skip
     assert {200, 201} <= statuses  # the lookup, then the create
+    assert pipeline.logs is not None
+    logged = [json.loads(line) for line in (pipeline.logs / "writer.log").read_text().splitlines()]
+    (line,) = [x for x in logged if x["message"] == "user.upserted user:u-tr: applied"]
+    assert line["trace_id"] == trace_id, "the log line must lead to its trace"
+    assert line["span_id"] == applied.span_id
     secret_values = (pipeline.webhook_secret, aws.server.token)
     for span in collector.spans:
         assert not any(v in str(span.attributes) for v in secret_values), span
