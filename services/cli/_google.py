@@ -25,7 +25,8 @@ from ._normalizer import google_account
 console = Console()
 err = Console(stderr=True)
 google_app = typer.Typer(help="Google Workspace Directory push channels.", no_args_is_help=True)
-EVENTS = ("add", "update", "delete", "undelete", "makeAdmin")
+EVENTS = ("add", "update", "delete", "undelete", "makeAdmin", ADMIN_ACTIVITY := "admin-activity")
+"""User events of the Directory API, and the Reports API's admin activities (groups)."""
 LIFETIME = 6 * 3600
 ChannelsFile = Annotated[
     Path, typer.Option(help="Where the open channels are kept (Google cannot list them).")
@@ -45,9 +46,15 @@ def _directory() -> tuple[Any, str]:
 
 
 async def _open(directory: Any, token: str, event: str, address: str) -> dict[str, Any]:
+    if event == ADMIN_ACTIVITY:  # group changes: the Directory API pushes users only
+        path, params = "/admin/reports/v1/activity/users/all/applications/admin/watch", {}
+    else:
+        path, params = (
+            "/admin/directory/v1/users/watch",
+            {"customer": "my_customer", "event": event},
+        )
     channel = await directory.request(
-        "POST", "/admin/directory/v1/users/watch",
-        params={"customer": "my_customer", "event": event},
+        "POST", path, params=params,
         json={"id": str(uuid.uuid4()), "type": "web_hook", "address": address, "token": token,
               "params": {"ttl": str(LIFETIME)}},
     )  # fmt: skip
@@ -70,7 +77,8 @@ def watch(
     address: Annotated[str, typer.Option(help="https://<gateway>/webhooks/google")],
     channels_file: ChannelsFile = Path(".idp-sync/google-channels.json"),
 ) -> None:
-    """Open a channel per user event (add, update, delete, undelete, makeAdmin)."""
+    """Open a channel per user event (add, update, delete, undelete, makeAdmin), and one
+    for admin activities (group created, renamed, deleted, members added and removed)."""
     directory, token = _directory()
 
     async def open_all() -> list[dict[str, Any]]:

@@ -90,9 +90,10 @@ async def pipeline_running(settings: Settings, sock: socket.socket) -> AsyncIter
         await applier.store.open()
         stack.push_async_callback(applier.store.close)
         stack.push_async_callback(applier.aws.aclose)
-        if authentik.store is not None:
-            await authentik.store.open()
-            stack.push_async_callback(authentik.store.close)
+        for remembering in (authentik.store, google.store):
+            if remembering is not None:
+                await remembering.open()
+                stack.push_async_callback(remembering.close)
         for api in (okta.api, entra.api, keycloak.api, authentik.api, google.api):
             if api is not None:
                 stack.push_async_callback(api.aclose)

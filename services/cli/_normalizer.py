@@ -138,9 +138,14 @@ def authentik_normalizer(settings: Settings) -> AuthentikNormalizer:
 def google_normalizer(settings: Settings) -> GoogleNormalizer:
     """Google's normalizer, reading users back as the configured service account."""
     from services.normalizer import GoogleDirectory, GoogleNormalizer
+    from services.scim_writer import store_for
 
     account = google_account(settings)
-    return GoogleNormalizer(GoogleDirectory(account) if account else None)
+    if account is None:
+        return GoogleNormalizer(None)
+    return GoogleNormalizer(
+        GoogleDirectory(account), store_for(settings.state_url.get_secret_value())
+    )
 
 
 def google_account(settings: Settings) -> GoogleServiceAccount | None:

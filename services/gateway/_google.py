@@ -2,8 +2,9 @@
 
 Google signs nothing: each message carries the channel's token in ``X-Goog-Channel-Token``,
 compared here in constant time (401 otherwise). The first message of a channel is a
-``sync`` with an empty body: answered 200, nothing queued. Others name one user; the
-gateway queues the channel headers with the body, keyed by channel and message number.
+``sync`` with an empty body: answered 200, nothing queued. Directory channels name one
+user; the Reports API channel carries admin activities (group changes). The gateway queues
+the channel headers with the body, keyed by channel and message number.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hmac
 import uuid
 from collections.abc import Mapping
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -19,6 +20,7 @@ from ._okta import UnreadableBatch
 from ._publisher import RawEvent
 
 _PUSH_IDS = uuid.UUID("0b6f3b0e-7d52-4a57-bd0b-5a3f1f6c1e27")
+TENANT = "google-workspace"
 
 
 class _User(msgspec.Struct):
@@ -40,17 +42,21 @@ def verify(headers: Mapping[str, str], token: str) -> None:
 
 
 def split_push(headers: Mapping[str, str], body: bytes) -> tuple[str, list[RawEvent]]:
-    """The Workspace domain (tenant) and the one user change of the message."""
+    """The tenant and the one change of the message: a user (Directory API channel) or an
+    admin activity such as a group change (Reports API channel)."""
+    uri = headers.get("x-goog-resource-uri", "")
     try:
-        user = msgspec.json.decode(body, type=_User)
+        if "/reports/" in urlsplit(uri).path:
+            about: dict[str, object] = {"activity": msgspec.json.decode(body)}
+        else:
+            about = {"user": {"id": msgspec.json.decode(body, type=_User).id}}
     except msgspec.DecodeError as error:
-        raise UnreadableBatch(f"not a Directory push message: {error}") from error
+        raise UnreadableBatch(f"not a Google push message: {error}") from error
     channel = headers.get("x-goog-channel-id", "")
     number = headers.get("x-goog-message-number", "")
-    query = parse_qs(urlsplit(headers.get("x-goog-resource-uri", "")).query)
-    tenant = (query.get("domain") or query.get("customer") or ["google"])[0]
     queued = msgspec.json.encode({
         "state": headers.get("x-goog-resource-state", ""), "channel_id": channel,
-        "message_number": number, "user": {"id": user.id},
+        "message_number": number, **about,
     })  # fmt: skip
-    return tenant, [RawEvent(str(uuid.uuid5(_PUSH_IDS, f"{channel}:{number}")), queued)]
+    # One tenant for both channels: users and groups must get the same externalIds.
+    return TENANT, [RawEvent(str(uuid.uuid5(_PUSH_IDS, f"{channel}:{number}")), queued)]

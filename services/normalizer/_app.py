@@ -21,6 +21,7 @@ from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 from faststream.rabbit.schemas import Channel
 
 import schemas
+from services.scim_writer import StateStore
 from services.shared.dead_letters import ATTEMPTS, HISTORY, dead_letter, with_failure
 from services.shared.fates import Fate
 from services.shared.metrics import EVENTS_NORMALIZED
@@ -190,8 +191,8 @@ async def serve(
 
     @app.on_startup
     async def prepare() -> None:
-        if authentik is not None and authentik.store is not None:
-            await authentik.store.open()  # what it last saw of each group and user
+        for store in _stores(authentik, google):
+            await store.open()  # what the source last saw of its groups and users
         await broker.connect()
         await declare(broker, topology)
 
@@ -206,7 +207,12 @@ async def serve(
         for api in apis:
             if api is not None:
                 await api.aclose()
-        if authentik is not None and authentik.store is not None:
-            await authentik.store.close()
+        for store in _stores(authentik, google):
+            await store.close()
 
     await app.run()
+
+
+def _stores(*sources: AuthentikNormalizer | GoogleNormalizer | None) -> list[StateStore]:
+    """The state stores of the sources that remember what they saw."""
+    return [s.store for s in sources if s is not None and s.store is not None]

@@ -18,13 +18,17 @@ from ._errors import IdpUnavailable, MissingSettings
 from ._idp_http import send
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
-SCOPE = "https://www.googleapis.com/auth/admin.directory.user.readonly"
+SCOPES = [
+    "https://www.googleapis.com/auth/admin.directory.user.readonly",
+    "https://www.googleapis.com/auth/admin.directory.group.readonly",
+    "https://www.googleapis.com/auth/admin.reports.audit.readonly",
+]
 
 
 @dataclass(frozen=True)
 class GoogleServiceAccount:
     key_file: Path
-    """The service account's JSON key (with domain-wide delegation for SCOPE)."""
+    """The service account's JSON key (with domain-wide delegation for SCOPES)."""
     admin_email: str
     """The Workspace admin the service account acts as."""
     directory_url: str = "https://admin.googleapis.com"
@@ -38,7 +42,7 @@ class GoogleDirectory:
 
         try:
             self.credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
-                str(account.key_file), scopes=[SCOPE], subject=account.admin_email
+                str(account.key_file), scopes=SCOPES, subject=account.admin_email
             )
         except (OSError, ValueError) as error:
             raise MissingSettings(f"cannot use IDP_SYNC_GOOGLE_KEY_FILE: {error}") from error

@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.asgi_server import serving
 from tests.support.emulator import Aws, EmulatorServer
-from tests.support.fake_google import ADMIN, FakeGoogle
+from tests.support.fake_google import ADMIN, FakeGoogle, activity
 from tests.support.pipeline import (
     Pipeline,
     cli,
@@ -36,10 +36,12 @@ def google_env(
 ) -> Iterator[tuple[FakeGoogle, dict[str, str]]]:
     fake = FakeGoogle()
     with serving(fake.app()) as url:
-        key = fake.key_file(tmp_path_factory.mktemp("google-key"), url)
+        keys = tmp_path_factory.mktemp("google-key")
+        key = fake.key_file(keys, url)
         yield fake, {
             "IDP_SYNC_GOOGLE_CHANNEL_TOKEN": TOKEN, "IDP_SYNC_GOOGLE_KEY_FILE": str(key),
             "IDP_SYNC_GOOGLE_ADMIN_EMAIL": ADMIN, "IDP_SYNC_GOOGLE_DIRECTORY_URL": url,
+            "IDP_SYNC_STATE_URL": f"sqlite:///{keys}/normalizer.db",
         }  # fmt: skip
 
 
@@ -64,6 +66,13 @@ def _push(google: Pipeline, state: str, user_id: str, token: str = TOKEN) -> htt
     body = {"kind": "admin#directory#user", "id": user_id, "etag": '"x"'}
     return httpx.post(f"{google.gateway_url}/webhooks/google", json=body, headers=headers,
                       timeout=10)  # fmt: skip
+
+
+def _activity(google: Pipeline, body: dict[str, Any]) -> httpx.Response:
+    uri = "https://admin.googleapis.com/admin/reports/v1/activity/users/all/applications/admin"
+    channel = {"id": "chan-admin", "token": TOKEN, "resourceId": "res-2", "resourceUri": uri}
+    return httpx.post(f"{google.gateway_url}/webhooks/google", json=body, timeout=10,
+                      headers=FakeGoogle.headers(channel, "admin", next(_numbers)))  # fmt: skip
 
 
 def _user(aws: Aws, name: str) -> dict[str, Any] | None:
@@ -105,6 +114,36 @@ def test_a_user_from_add_to_suspension_and_deletion(
     assert dlq_depths(amqp_url, google.topology) == [0, 0]
 
 
+def test_groups_from_admin_activities(
+    google: Pipeline, aws: Aws, google_env: tuple[FakeGoogle, dict[str, str]], amqp_url: str
+) -> None:
+    fake, _ = google_env
+    fake.add_user("2001", "ana@acme.example", "Ana", "Lima")
+    _push(google, "add", "2001")
+    wait_until(lambda: _user(aws, "ana@acme.example"), within=30, what="the user")
+    fake.add_group("03x1", "eng@acme.example", "Engineering")
+    _activity(google, activity("CREATE_GROUP", GROUP_EMAIL="eng@acme.example"))
+    wait_until(lambda: aws.state()["groups"], within=30, what="the group created")
+    (group,) = aws.state()["groups"]
+    _activity(google, activity("ADD_GROUP_MEMBER", GROUP_EMAIL="eng@acme.example",
+                               USER_EMAIL="ana@acme.example"))  # fmt: skip
+    ana = (_user(aws, "ana@acme.example") or {})["id"]
+    wait_until(lambda: aws.members_of(group["id"]) == [ana], within=30, what="ana added")
+    fake.groups["03x1"]["name"] = "Platform"
+    _activity(google, activity("CHANGE_GROUP_NAME", GROUP_EMAIL="eng@acme.example",
+                               NEW_VALUE="Platform"))  # fmt: skip
+    wait_until(lambda: aws.state()["groups"][0]["displayName"] == "Platform", within=30,
+               what="the rename")  # fmt: skip
+    assert aws.state()["groups"][0]["id"] == group["id"]
+    _activity(google, activity("REMOVE_GROUP_MEMBER", GROUP_EMAIL="eng@acme.example",
+                               USER_EMAIL="ana@acme.example"))  # fmt: skip
+    wait_until(lambda: aws.members_of(group["id"]) == [], within=30, what="ana removed")
+    del fake.groups["03x1"]  # deleted: only the remembered email -> id still knows it
+    _activity(google, activity("DELETE_GROUP", GROUP_EMAIL="eng@acme.example"))
+    wait_until(lambda: not aws.state()["groups"], within=30, what="the group deleted")
+    assert dlq_depths(amqp_url, google.topology) == [0, 0]
+
+
 def test_channels_are_opened_and_replaced_before_they_end(
     google: Pipeline, google_env: tuple[FakeGoogle, dict[str, str]], amqp_url: str, tmp: Path
 ) -> None:
@@ -116,14 +155,14 @@ def test_channels_are_opened_and_replaced_before_they_end(
     assert opened.returncode == 0, opened.stdout + opened.stderr
     kept = json.loads(channels_file.read_text())
     assert sorted(c["event"] for c in kept) == sorted(
-        ["add", "update", "delete", "undelete", "makeAdmin"])  # fmt: skip
+        ["add", "update", "delete", "undelete", "makeAdmin", "admin-activity"])  # fmt: skip
     kept[0]["expiration"] = int((time.time() + 600) * 1000)  # ends in 10 minutes
     channels_file.write_text(json.dumps(kept))
     renewed = cli(google, amqp_url, "google", "renew", "--channels-file", str(channels_file), **env)
     assert renewed.returncode == 0, renewed.stdout + renewed.stderr
     assert fake.stopped == [kept[0]["id"]]
     after = json.loads(channels_file.read_text())
-    assert len(after) == 5
+    assert len(after) == 6
     assert kept[0]["id"] not in {c["id"] for c in after}
     soonest = min(c["expiration"] for c in after) / 1000
     assert soonest > (dt.datetime.now(dt.UTC) + dt.timedelta(hours=5)).timestamp()

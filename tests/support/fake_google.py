@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 import time
@@ -29,6 +30,7 @@ class FakeGoogle:
         default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
     )
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     stopped: list[str] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)
@@ -49,6 +51,9 @@ class FakeGoogle:
         return Starlette(routes=[
             Route("/token", self._token, methods=["POST"]),
             Route("/admin/directory/v1/users/watch", self._watch, methods=["POST"]),
+            Route("/admin/reports/v1/activity/users/all/applications/admin/watch", self._watch,
+                  methods=["POST"]),
+            Route("/admin/directory/v1/groups/{id}", self._group),
             Route("/admin/directory/v1/channels/stop", self._stop, methods=["POST"]),
             Route("/admin/directory/v1/users/{id}", self._user),
         ])  # fmt: skip
@@ -80,13 +85,26 @@ class FakeGoogle:
     async def _user(self, request: Request) -> Response:
         if (refused := self._refused(request)) is not None:
             return refused
-        found = self.users.get(request.path_params["id"])
+        key = request.path_params["id"]  # the id or the primary email, as with Google
+        found = self.users.get(key) or next(
+            (u for u in self.users.values() if u["primaryEmail"] == key), None
+        )
+        return JSONResponse(found) if found else JSONResponse({"error": {"code": 404}}, 404)
+
+    async def _group(self, request: Request) -> Response:
+        if (refused := self._refused(request)) is not None:
+            return refused
+        key = request.path_params["id"]
+        found = self.groups.get(key) or next(
+            (g for g in self.groups.values() if g["email"] == key), None
+        )
         return JSONResponse(found) if found else JSONResponse({"error": {"code": 404}}, 404)
 
     async def _watch(self, request: Request) -> Response:
         if (refused := self._refused(request)) is not None:
             return refused
-        body, event = await request.json(), request.query_params["event"]
+        body = await request.json()
+        event = request.query_params.get("event", "admin-activity")
         uri = f"https://admin.googleapis.com/admin/directory/v1/users?customer=my_customer&event={event}"
         ends = str(int((time.time() + int(body["params"]["ttl"])) * 1000))
         channel = {"kind": "api#channel", "id": body["id"], "resourceId": secrets.token_hex(6),
@@ -119,3 +137,20 @@ class FakeGoogle:
                                "primaryEmail": email, "suspended": False,
                                "name": {"givenName": given, "familyName": family,
                                         "fullName": f"{given} {family}"}}  # fmt: skip
+
+    def add_group(self, group_id: str, email: str, name: str) -> None:
+        self.groups[group_id] = {"kind": "admin#directory#group", "id": group_id,
+                                 "email": email, "name": name}  # fmt: skip
+
+
+def activity(name: str, **parameters: str) -> dict[str, Any]:
+    """A Reports API admin activity, as pushed on the admin-activity channel."""
+    return {
+        "kind": "admin#reports#activity",
+        "id": {"time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+               "uniqueQualifier": str(secrets.randbits(62)), "applicationName": "admin",
+               "customerId": "C01abcd2e"},
+        "actor": {"callerType": "USER", "email": ADMIN},
+        "events": [{"type": "GROUP_SETTINGS", "name": name,
+                    "parameters": [{"name": k, "value": v} for k, v in parameters.items()]}],
+    }  # fmt: skip
