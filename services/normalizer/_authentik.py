@@ -23,7 +23,7 @@ from services.scim_writer import StateStore
 
 from . import _mapping
 from ._authentik_api import AuthentikApi
-from ._canonical import Origin, canonical
+from ._canonical import Origin, canonical, group_now
 from ._errors import MissingSettings, Unmappable
 
 log = logging.getLogger("idp_sync.normalizer")
@@ -120,14 +120,9 @@ class AuthentikNormalizer:
             return [canonical(schemas.GroupDeleted, origin, subject)]
         api, store = self._reads()
         found = await api.read("groups", uuid)
+        events: list[schemas.CanonicalEvent] = [group_now(origin, subject, found, "name")]
         if found is None:
-            return [canonical(schemas.GroupDeleted, origin, subject)]
-        name = _mapping.clean(found.get("name"))
-        if name is None:
-            raise Unmappable(f"authentik group {uuid} has no usable name")
-        events: list[schemas.CanonicalEvent] = [
-            canonical(schemas.GroupUpserted, origin, subject, group=schemas.GroupState(name))
-        ]
+            return events
         current = {str(u["pk"]): u for u in found.get("users_obj") or []}
         members = frozenset(current) | frozenset(str(u) for u in found.get("users", []))
         before = await store.seen_members(f"authentik:group:{uuid}") or frozenset()

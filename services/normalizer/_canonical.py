@@ -8,6 +8,9 @@ from typing import Any, TypeVar
 
 import schemas
 
+from ._errors import Unmappable
+from ._mapping import clean
+
 E = TypeVar("E", bound=schemas.CanonicalEvent)
 
 
@@ -32,3 +35,16 @@ def canonical(cls: type[E], origin: Origin, subject: schemas.Subject, **fields: 
         source_version=schemas.version_of(origin.occurred_at), occurred_at=origin.occurred_at,
         **fields,
     )  # fmt: skip
+
+
+def group_now(
+    origin: Origin, subject: schemas.Subject, found: dict[str, Any] | None, name_key: str
+) -> schemas.CanonicalEvent:
+    """What a group read back from its IdP says: gone (``None``) is deleted, else upserted
+    under its name cleaned to AWS's rules; ``Unmappable`` when no usable name is left."""
+    if found is None:
+        return canonical(schemas.GroupDeleted, origin, subject)
+    name = clean(found.get(name_key))
+    if name is None:
+        raise Unmappable(f"{origin.source} group {subject.idp_id} has no usable {name_key}")
+    return canonical(schemas.GroupUpserted, origin, subject, group=schemas.GroupState(name))

@@ -21,7 +21,7 @@ import schemas
 from schemas import Member, Subject
 
 from . import _mapping
-from ._canonical import Origin, canonical
+from ._canonical import Origin, canonical, group_now
 from ._errors import MissingSettings, Unmappable
 from ._graph_api import GraphApi
 
@@ -115,13 +115,7 @@ class EntraNormalizer:
         delta: list[dict[str, Any]] = notification.resourceData.get("members@delta") or []
         if delta:
             return await self._members(origin, subject, delta)
-        found = await self._graph().group(group_id)
-        if found is None:
-            return [canonical(schemas.GroupDeleted, origin, subject)]
-        name = _mapping.clean(found.get("displayName"))
-        if name is None:
-            raise Unmappable(f"Entra group {group_id} has no usable displayName")
-        return [canonical(schemas.GroupUpserted, origin, subject, group=schemas.GroupState(name))]
+        return [group_now(origin, subject, await self._graph().group(group_id), "displayName")]
 
     async def _members(
         self, origin: Origin, subject: Subject, delta: list[dict[str, Any]]

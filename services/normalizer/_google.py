@@ -22,7 +22,7 @@ from schemas import Member, Subject
 from services.scim_writer import StateStore
 
 from . import _mapping
-from ._canonical import Origin, canonical
+from ._canonical import Origin, canonical, group_now
 from ._errors import MissingSettings, Unmappable
 from ._google_api import GoogleDirectory
 
@@ -128,11 +128,7 @@ class GoogleNormalizer:
         found = await self._group(email)
         if found is None:
             return []  # gone again since: its DELETE_GROUP will say so
-        name = _mapping.clean(found.get("name"))
-        if name is None:
-            raise Unmappable(f"Google group {email} has no usable name")
-        return [canonical(schemas.GroupUpserted, origin, Subject("group", found["id"]),
-                          group=schemas.GroupState(name))]  # fmt: skip
+        return [group_now(origin, Subject("group", found["id"]), found, "name")]
 
     async def _group_deleted(
         self, origin: Origin, params: dict[str, Any]

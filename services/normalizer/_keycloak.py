@@ -19,7 +19,7 @@ import schemas
 from schemas import Member, Subject
 
 from . import _mapping
-from ._canonical import Origin, canonical
+from ._canonical import Origin, canonical, group_now
 from ._errors import MissingSettings, Unmappable
 from ._keycloak_api import KeycloakApi
 
@@ -112,9 +112,4 @@ class KeycloakNormalizer:
         if event.operationType == "DELETE":
             return [canonical(schemas.GroupDeleted, origin, subject)]
         found = await self._current(event, realm, f"groups/{group_id}")
-        if found is None:
-            return [canonical(schemas.GroupDeleted, origin, subject)]
-        name = _mapping.clean(found.get("name"))
-        if name is None:
-            raise Unmappable(f"Keycloak group {group_id} has no usable name")
-        return [canonical(schemas.GroupUpserted, origin, subject, group=schemas.GroupState(name))]
+        return [group_now(origin, subject, found, "name")]
