@@ -7,9 +7,8 @@ import asyncio
 import typer
 from rich.console import Console
 
-from services.shared import load_settings
-
 from ._exit import ExitCode
+from ._runtime import load_settings
 
 err = Console(stderr=True)
 

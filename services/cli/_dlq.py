@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
-
-from services.parked import Filters, ParkedMessage, ParkingLot, drop, replay
-from services.shared import load_settings, topology_of
-from services.shared.telemetry import configure_tracing
 
 from ._exit import ExitCode
 from ._parked_options import (
@@ -28,15 +23,22 @@ from ._parked_options import (
     filters,
     on_broker,
 )
+from ._runtime import configure_tracing, load_settings, topology_of
+
+if TYPE_CHECKING:
+    from services.parked import Filters, ParkedMessage, ParkingLot
 
 console = Console()
 dlq_app = typer.Typer(
+    rich_markup_mode=None,
     help="Dead-lettered messages of every idp-sync queue: list, show, replay, purge.",
     no_args_is_help=True,
 )
 
 
 def parking_lot() -> ParkingLot:
+    from services.parked import ParkingLot
+
     settings = load_settings()
     return ParkingLot(settings.amqp_url.get_secret_value(), topology_of(settings))
 
@@ -82,7 +84,7 @@ def show(
     message_id: Annotated[str, typer.Argument(help="A message id or a unique prefix.")],
 ) -> None:
     """Everything about one dead-lettered message: headers, body, failure history, trace id."""
-    found = _select(parking_lot(), Filters(ids=(message_id,)))
+    found = _select(parking_lot(), filters([message_id]))
     if not found:
         err.print(f"[red]No dead-lettered message {message_id!r}.[/]")
         raise typer.Exit(ExitCode.FAILED)
@@ -118,7 +120,11 @@ def confirm_or_preview(
 
 
 def _settle(lot: ParkingLot, chosen: Filters, action: str, rate: float, total: int) -> int:
+    from services.parked import drop, replay
+
     settle = replay if action == "replay" else drop
+    from rich.progress import Progress
+
     with Progress(console=err, transient=False) as progress:
         task = progress.add_task(f"{action}ing", total=total)
         return on_broker(lot.settle(lot.dead_letter_queues, chosen, settle, rate=rate,

@@ -8,16 +8,15 @@ import string
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.shared import load_settings
-
 from ._exit import ExitCode
+from ._runtime import load_settings
 
 emulator_app = typer.Typer(
+    rich_markup_mode=None,
     help="The bundled AWS IAM Identity Center SCIM emulator (for demos, tests, benchmarks).",
     invoke_without_command=True,
     no_args_is_help=False,
@@ -88,10 +87,10 @@ def serve(
     ] = "error",
     seed: Annotated[int | None, Opt(help="Seed for the fault shares.")] = None,
 ) -> None:
-    """Serve [bold]/{tenant}/scim/v2/[/] like AWS IAM Identity Center, quirks included.
+    """Serve /{tenant}/scim/v2/ like AWS IAM Identity Center, quirks included.
 
     The admin API at /_emulator/ (same token) changes faults and switches at run time
-    and shows the state: see [bold]idp-sync emulator dump[/].
+    and shows the state: see `idp-sync emulator dump`.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -156,6 +155,8 @@ def dump(
     as_json: Annotated[bool, Opt("--json", help="Print the raw JSON state.")] = False,
 ) -> None:
     """Show a running emulator's users, groups, memberships and request counts."""
+    import httpx
+
     bearer = _tokens([token] if token else None)[0]
     try:
         response = httpx.get(

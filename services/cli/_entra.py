@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.shared import Settings, load_settings
+from ._runtime import load_settings
+
+if TYPE_CHECKING:
+    from services.shared import Settings
 
 from ._exit import ExitCode, on_idp
 from ._normalizer import entra_app
@@ -23,7 +26,7 @@ from ._normalizer import entra_app
 console = Console()
 err = Console(stderr=True)
 entra_app_cli = typer.Typer(
-    help="Microsoft Graph subscriptions for Entra ID.", no_args_is_help=True
+    rich_markup_mode=None, help="Microsoft Graph subscriptions for Entra ID.", no_args_is_help=True
 )
 LIFETIME = dt.timedelta(minutes=41_000)
 """A little under Graph's 41,760-minute maximum for users and groups."""

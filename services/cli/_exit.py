@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import enum
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -28,6 +27,8 @@ class ExitCode(enum.IntEnum):
 
 def on_idp(work: Coroutine[Any, Any, T], idp: str) -> T:
     """Run ``work`` against an IdP's API; exit 3 when it cannot be reached, 4 when it refuses."""
+    import asyncio
+
     from services.normalizer import IdpUnavailable, Unmappable
 
     try:
@@ -37,4 +38,21 @@ def on_idp(work: Coroutine[Any, Any, T], idp: str) -> T:
         raise typer.Exit(ExitCode.UNREACHABLE) from None
     except Unmappable as error:
         err.print(f"[red]{idp} refused:[/] {error}")
+        raise typer.Exit(ExitCode.REFUSED) from None
+
+
+def until_stopped(service: Coroutine[Any, Any, None]) -> None:
+    """Run a service until SIGINT/SIGTERM. When its broker or store never answered, exit 3
+    (4 when it refused the credentials) with one line: a supervisor restarts it."""
+    import asyncio
+
+    from services.shared.startup import Refused, Unreachable
+
+    try:
+        asyncio.run(service)
+    except Unreachable as error:
+        err.print(f"[red]Giving up:[/] {error}")
+        raise typer.Exit(ExitCode.UNREACHABLE) from None
+    except Refused as error:
+        err.print(f"[red]Giving up:[/] {error}")
         raise typer.Exit(ExitCode.REFUSED) from None

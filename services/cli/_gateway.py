@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from services.shared import Settings, load_settings, topology_of
-from services.shared.logs import configure_logging
-from services.shared.telemetry import configure_tracing
+from ._runtime import configure_logging, configure_tracing, load_settings, topology_of
 
 if TYPE_CHECKING:
     from services.gateway import GatewayConfig
+    from services.shared import Settings
 
 err = Console(stderr=True)
 

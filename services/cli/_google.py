@@ -17,14 +17,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.shared import load_settings
-
 from ._exit import ExitCode, on_idp
 from ._normalizer import google_account
+from ._runtime import load_settings
 
 console = Console()
 err = Console(stderr=True)
-google_app = typer.Typer(help="Google Workspace Directory push channels.", no_args_is_help=True)
+google_app = typer.Typer(
+    rich_markup_mode=None, help="Google Workspace Directory push channels.", no_args_is_help=True
+)
 EVENTS = ("add", "update", "delete", "undelete", "makeAdmin", ADMIN_ACTIVITY := "admin-activity")
 """User events of the Directory API, and the Reports API's admin activities (groups)."""
 LIFETIME = 6 * 3600

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
-
-from services.parked import Filters, ParkedMessage, ParkingLot, Settle, approve_to, drop
-from services.shared import load_settings, topology_of
-from services.shared.telemetry import configure_tracing
 
 from ._dlq import confirm_or_preview, parking_lot, table
 from ._parked_options import Ids, Since, Subject, Type, Until, err, filters, on_broker
+from ._runtime import configure_tracing, load_settings, topology_of
+
+if TYPE_CHECKING:
+    from services.parked import Filters, ParkedMessage, ParkingLot, Settle
 
 console = Console()
 held_app = typer.Typer(
+    rich_markup_mode=None,
     help="Deactivations and deletions held by the deletion guard: list, approve, reject.",
     no_args_is_help=True,
 )
@@ -49,6 +49,8 @@ def _release(chosen: Filters, verb: str, past: str, settle: Settle,
     lot = parking_lot()
     found = _held(lot, chosen)
     confirm_or_preview(found, verb, past, dry_run=dry_run, yes=yes)
+    from rich.progress import Progress
+
     with Progress(console=err) as progress:
         task = progress.add_task(f"{verb}ing", total=len(found))
         done = on_broker(lot.settle([lot.held_queue], chosen, settle, rate=50.0,
@@ -65,6 +67,8 @@ def approve(
     configure_tracing("idp-sync-cli")
     chosen = filters(ids, None, type_, None, subject, since, until)
     events = topology_of(load_settings()).events_exchange.name
+    from services.parked import approve_to
+
     _release(chosen, "approve", "approved", approve_to(events), dry_run=dry_run, yes=yes)
 
 
@@ -75,4 +79,6 @@ def reject(
 ) -> None:  # fmt: skip
     """Drop the matching held events: the users and groups stay as they are in AWS."""
     chosen = filters(ids, None, type_, None, subject, since, until)
+    from services.parked import drop
+
     _release(chosen, "reject", "rejected", drop, dry_run=dry_run, yes=yes)

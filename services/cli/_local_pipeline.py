@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from services.shared import Settings, topology_of
+from services.shared.startup import broker_address, until_reachable
 from services.shared.topology import declare
 
 from ._gateway import gateway_config
@@ -84,22 +85,24 @@ async def pipeline_running(settings: Settings, sock: socket.socket) -> AsyncIter
         google=google, max_attempts=settings.max_attempts,
     )  # fmt: skip
     writer = create_writer(amqp_url, topology, applier, max_attempts=settings.max_attempts,
-                           guard=deletion_guard(settings))  # fmt: skip
+                           guard=deletion_guard(settings),
+                           member_wait=settings.member_wait)  # fmt: skip
     writing = writer.broker
+    wait = settings.startup_timeout
     async with contextlib.AsyncExitStack() as stack:
-        await applier.store.open()
+        await until_reachable("the state store", applier.store.open, within=wait)
         stack.push_async_callback(applier.store.close)
         stack.push_async_callback(applier.aws.aclose)
         for remembering in (authentik.store, google.store):
             if remembering is not None:
-                await remembering.open()
+                await until_reachable("the state store", remembering.open, within=wait)
                 stack.push_async_callback(remembering.close)
         for api in (okta.api, entra.api, keycloak.api, authentik.api, google.api):
             if api is not None:
                 stack.push_async_callback(api.aclose)
         for broker in (normalizing, writing):
-            await broker.connect()
             stack.push_async_callback(broker.stop)
+            await until_reachable(broker_address(amqp_url), broker.connect, within=wait)
         await declare(writing, topology)
         for broker in (normalizing, writing):
             await broker.start()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from services.shared import Settings, load_settings, topology_of
-from services.shared.logs import configure_logging
-from services.shared.metrics import serve_metrics
-from services.shared.telemetry import configure_tracing
+from ._exit import until_stopped
+from ._runtime import (
+    configure_logging,
+    configure_tracing,
+    load_settings,
+    serve_metrics,
+    topology_of,
+)
 
 if TYPE_CHECKING:
     from services.normalizer import (
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
         KeycloakNormalizer,
         OktaNormalizer,
     )
+    from services.shared import Settings
 
 err = Console(stderr=True)
 
@@ -50,9 +54,10 @@ def normalizer() -> None:
     keycloak, authentik = keycloak_normalizer(settings), authentik_normalizer(settings)
     google = google_normalizer(settings)
     amqp_url, topology = settings.amqp_url.get_secret_value(), topology_of(settings)
-    asyncio.run(serve(
+    until_stopped(serve(
         amqp_url, topology, okta, entra=entra, keycloak=keycloak, authentik=authentik,
         google=google, max_attempts=settings.max_attempts,
+        startup_timeout=settings.startup_timeout,
     ))  # fmt: skip
 
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
-from services.parked import Filters, moment
-
 from ._exit import ExitCode
+
+if TYPE_CHECKING:
+    from services.parked import Filters
 
 T = TypeVar("T")
 err = Console(stderr=True)
@@ -40,6 +40,8 @@ def filters(
     until: str | None = None,
 ) -> Filters:  # fmt: skip
     """The filters, or a usage error (exit 2) naming the bad value."""
+    from services.parked import Filters, moment
+
     try:
         return Filters(
             tuple(ids or ()), source, type_, error, subject,
@@ -52,6 +54,8 @@ def filters(
 
 def on_broker(work: Coroutine[Any, Any, T]) -> T:
     """Run ``work``; exit 3 with a clear message when RabbitMQ cannot be reached."""
+    import asyncio
+
     from aio_pika.exceptions import AMQPConnectionError
 
     try:

@@ -6,16 +6,17 @@ import asyncio
 import logging
 import signal
 import socket
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from services.shared import Settings, load_settings
-from services.shared.logs import configure_logging
-from services.shared.telemetry import configure_tracing
+from ._runtime import configure_logging, configure_tracing, load_settings
 
-from ._exit import ExitCode
+if TYPE_CHECKING:
+    from services.shared import Settings
+
+from ._exit import ExitCode, until_stopped
 
 err = Console(stderr=True)
 log = logging.getLogger("idp_sync.run")
@@ -31,10 +32,6 @@ def run(
     (`gateway`, `normalizer`, `writer`) and reads the same IDP_SYNC_* settings. Exits 2 when
     a setting is missing, 3 when RabbitMQ or the state store cannot be reached.
     """
-    from aio_pika.exceptions import AMQPConnectionError
-
-    from services.scim_writer import StoreUnavailable
-
     settings = load_settings()
     configure_logging(settings.log_level)
     configure_tracing("idp-sync")
@@ -44,14 +41,7 @@ def run(
     except OSError as error:
         err.print(f"[red]Cannot listen on {address[0]}:{address[1]}:[/] {error.strerror}")
         raise typer.Exit(ExitCode.UNREACHABLE) from None
-    try:
-        asyncio.run(_until_stopped(settings, sock))
-    except (AMQPConnectionError, ConnectionError) as error:
-        err.print(f"[red]RabbitMQ cannot be reached:[/] {error} (IDP_SYNC_AMQP_URL)")
-        raise typer.Exit(ExitCode.UNREACHABLE) from None
-    except StoreUnavailable as error:
-        err.print(f"[red]The state store cannot be reached:[/] {error} (IDP_SYNC_STATE_URL)")
-        raise typer.Exit(ExitCode.UNREACHABLE) from None
+    until_stopped(_until_stopped(settings, sock))
 
 
 async def _until_stopped(settings: Settings, sock: socket.socket) -> None:

@@ -6,19 +6,21 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import SplitResult, urlsplit
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.parked import Status, gather
-from services.scim_writer import StateStore
-from services.shared import Settings, load_settings, topology_of
-
 from ._exit import ExitCode
 from ._parked_options import on_broker
+from ._runtime import load_settings, topology_of
+
+if TYPE_CHECKING:
+    from services.parked import Status
+    from services.scim_writer import StateStore
+    from services.shared import Settings
 
 console = Console()
 
@@ -64,15 +66,20 @@ def status(
     the oldest unprocessed event's age (from the writer's reports in IDP_SYNC_STATE_URL).
 
     Exits 0 when all is well, 1 when something needs a person (dead letters, held
-    deletions, messages with no consumer), 3 when RabbitMQ cannot be reached.
+    deletions, messages with no consumer, an unprocessed event older than
+    IDP_SYNC_STATUS_MAX_AGE, 120 s by default), 3 when RabbitMQ cannot be reached.
     """
     settings = load_settings()
     url = settings.amqp_url.get_secret_value()
-    found = on_broker(gather(url, topology_of(settings), _store(settings)))
+    from services.parked import gather
+
+    store, max_age = _store(settings), settings.status_max_age
+    found = on_broker(gather(url, topology_of(settings), store, max_age=max_age))
     if as_json:
         summary = {"queues": [asdict(q) for q in found.queues], "held": found.held,
                    "dead_lettered": found.dead_lettered,
                    "oldest_unprocessed_seconds": found.oldest_unprocessed,
+                   "oldest_unprocessed_too_old": found.too_old,
                    "store_error": found.store_error}  # fmt: skip
         sys.stdout.write(json.dumps(summary) + "\n")
     else:
@@ -84,6 +91,10 @@ def _print(found: Status, broker: SplitResult, namespace: str) -> None:
     console.print(f"RabbitMQ at {broker.hostname}:{broker.port or 5672}: [green]reachable[/]")
     console.print(_table(found, namespace))
     console.print(f"Oldest unprocessed event: {_age(found.oldest_unprocessed) or 'none waiting'}")
+    if found.too_old:
+        console.print(f"[red]The oldest unprocessed event waits longer than "
+                      f"{found.max_age:g} s (IDP_SYNC_STATUS_MAX_AGE):[/] is the writer stuck "
+                      "or AWS refusing?")  # fmt: skip
     if found.held:
         console.print(f"[bold red]{found.held} deactivations/deletions held by the deletion "
                       "guard.[/] Review: idp-sync held list")  # fmt: skip

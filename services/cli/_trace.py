@@ -7,16 +7,15 @@ import json
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.shared import load_settings
-
 from ._exit import ExitCode
+from ._runtime import load_settings
 
 console = Console()
+err = Console(stderr=True)
 WRITER = "idp-sync-writer"
 
 
@@ -47,8 +46,10 @@ def trace(
         str, typer.Option(help="The writer's service name (`idp-sync` under `idp-sync run`).")
     ] = WRITER,
 ) -> None:
-    """Print the Jaeger search for USER's provisioning (IDP_SYNC_JAEGER_URL) and, when
-    Jaeger's query API answers, each trace found with the writer's outcome."""
+    """Print the Jaeger search for USER's provisioning (IDP_SYNC_JAEGER_URL) and each trace
+    found there with the writer's outcome. Exits 3 when Jaeger's query API does not answer."""
+    import httpx
+
     base = load_settings().jaeger_url.rstrip("/")
     key = "user.name" if "@" in user else "user.id"
     query = {"service": service, "tags": json.dumps({key: user}), "lookback": since,
@@ -59,8 +60,9 @@ def trace(
         answer.raise_for_status()
         traces = answer.json().get("data") or []
     except (httpx.HTTPError, ValueError) as error:
-        console.print(f"[dim]Jaeger's query API did not answer at {base} ({error}).[/]")
-        raise typer.Exit(ExitCode.OK) from None
+        err.print(f"[red]Jaeger's query API did not answer at {base}:[/] {error} "
+                  "(IDP_SYNC_JAEGER_URL)")  # fmt: skip
+        raise typer.Exit(ExitCode.UNREACHABLE) from None
     rows = _rows(traces)
     if not rows:
         console.print(f"No traces of {user} in the last {since}.")

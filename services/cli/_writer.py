@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from services.shared import Settings, load_settings, topology_of
-from services.shared.logs import configure_logging
-from services.shared.metrics import serve_metrics
-from services.shared.telemetry import configure_tracing
+from ._exit import until_stopped
+from ._runtime import (
+    configure_logging,
+    configure_tracing,
+    load_settings,
+    serve_metrics,
+    topology_of,
+)
 
 if TYPE_CHECKING:
     from services.scim_writer import Applier, DeletionGuard
+    from services.shared import Settings
 
 err = Console(stderr=True)
 
@@ -42,7 +46,9 @@ def writer() -> None:
     guard = deletion_guard(settings)
     amqp_url = settings.amqp_url.get_secret_value()
     topology = topology_of(settings)
-    asyncio.run(serve(amqp_url, topology, applier, max_attempts=settings.max_attempts, guard=guard))
+    until_stopped(serve(amqp_url, topology, applier, max_attempts=settings.max_attempts,
+                        guard=guard, member_wait=settings.member_wait,
+                        startup_timeout=settings.startup_timeout))  # fmt: skip
 
 
 def writer_applier(settings: Settings) -> Applier:

@@ -8,6 +8,7 @@ source's DLQ at once with the reason; what failed for a passing reason is retrie
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ from services.scim_writer import StateStore
 from services.shared.dead_letters import ATTEMPTS, HISTORY, dead_letter, with_failure
 from services.shared.fates import Fate
 from services.shared.metrics import EVENTS_NORMALIZED
+from services.shared.startup import broker_address, until_reachable
 from services.shared.telemetry import annotate
 from services.shared.topology import Topology, declare
 
@@ -179,37 +181,43 @@ async def serve(
     amqp_url: str, topology: Topology, okta: OktaNormalizer, *,
     entra: EntraNormalizer | None = None, keycloak: KeycloakNormalizer | None = None,
     authentik: AuthentikNormalizer | None = None, google: GoogleNormalizer | None = None,
-    max_attempts: int = 8,
+    max_attempts: int = 8, startup_timeout: float = 60.0,
 ) -> None:  # fmt: skip
-    """Run until SIGINT/SIGTERM: declare the topology, consume, publish."""
+    """Run until SIGINT/SIGTERM: declare the topology, consume, publish. Raises
+    ``Unreachable`` (or ``Refused``) when a state store or the broker does not answer
+    within ``startup_timeout`` seconds, having closed what it opened."""
     from faststream import FastStream
 
     broker = create_broker(amqp_url, topology, okta, entra=entra, keycloak=keycloak,
                            authentik=authentik, google=google,
                            max_attempts=max_attempts)  # fmt: skip
     app = FastStream(broker, logger=None)
+    apis = (okta.api, entra.api if entra else None, keycloak.api if keycloak else None,
+            authentik.api if authentik else None, google.api if google else None)  # fmt: skip
 
-    @app.on_startup
-    async def prepare() -> None:
+    async def close() -> None:
+        with contextlib.suppress(Exception):
+            await broker.stop()
+        for api in apis:
+            if api is not None:
+                await api.aclose()
         for store in _stores(authentik, google):
-            await store.open()  # what the source last saw of its groups and users
-        await broker.connect()
+            await store.close()  # a SQLite store's thread would keep the process alive
+
+    try:
+        for store in _stores(authentik, google):  # what the source last saw of its objects
+            await until_reachable("the state store", store.open, within=startup_timeout)
+        await until_reachable(broker_address(amqp_url), broker.connect, within=startup_timeout)
         await declare(broker, topology)
+    except BaseException:
+        await close()
+        raise
 
     @app.after_startup
     async def started() -> None:
         log.info("normalizer consuming %s", ", ".join(topology.sources))
 
-    @app.after_shutdown
-    async def close() -> None:
-        apis = (okta.api, entra.api if entra else None, keycloak.api if keycloak else None,
-                authentik.api if authentik else None, google.api if google else None)  # fmt: skip
-        for api in apis:
-            if api is not None:
-                await api.aclose()
-        for store in _stores(authentik, google):
-            await store.close()
-
+    app.after_shutdown(close)
     await app.run()
 
 

@@ -35,6 +35,8 @@ class QueueStatus:
 class Status:
     queues: list[QueueStatus] = field(default_factory=list)
     store_error: str = ""
+    max_age: float = 120.0
+    """An unprocessed event older than this (seconds) needs a person."""
 
     @property
     def held(self) -> int:
@@ -56,8 +58,13 @@ class Status:
                 if q.kind in {"raw", "shard"} and q.messages and not q.consumers]  # fmt: skip
 
     @property
+    def too_old(self) -> bool:
+        """The oldest unprocessed event has waited longer than ``max_age``."""
+        return (self.oldest_unprocessed or 0.0) > self.max_age
+
+    @property
     def needs_attention(self) -> bool:
-        return bool(self.held or self.dead_lettered or self.stalled)
+        return bool(self.held or self.dead_lettered or self.stalled or self.too_old)
 
 
 def _kinds(topology: Topology) -> list[tuple[str, str]]:
@@ -87,9 +94,12 @@ def _lag_of(lag: QueueLag | None, now: float) -> tuple[float | None, str]:
     return (None if lag.oldest_waiting is None else now - lag.oldest_waiting), ""
 
 
-async def gather(amqp_url: str, topology: Topology, store: StateStore | None) -> Status:
-    """Read the broker (raises when it cannot be reached) and, if given, the writer's reports."""
-    status, lags, now = Status(), {}, time.time()
+async def gather(
+    amqp_url: str, topology: Topology, store: StateStore | None, *, max_age: float = 120.0
+) -> Status:
+    """Read the broker (raises when it cannot be reached) and, if given, the writer's reports;
+    an unprocessed event older than ``max_age`` seconds needs attention."""
+    status, lags, now = Status(max_age=max_age), {}, time.time()
     if store is not None:
         try:
             await store.open()

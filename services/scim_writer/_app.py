@@ -36,32 +36,20 @@ from services.shared.dead_letters import (
 )
 from services.shared.fates import Fate
 from services.shared.metrics import QUEUE_MESSAGES, UNFINISHED
+from services.shared.startup import broker_address, until_reachable
 from services.shared.telemetry import annotate
 from services.shared.topology import Topology, declare
 
-from ._applier import Applier, MembershipEvent, Outcome
+from ._applier import Applier, MemberNotYetProvisioned, MembershipEvent, Outcome
 from ._deletion_guard import DeletionGuard, Retirement
-from ._fate import decide
+from ._fate import Decision, decide
 from ._observing import received_at, settled
+from ._shard import WAITING_SINCE, Shard, held, waited_for
 
 log = logging.getLogger("idp_sync.writer")
 
 PREFETCH = 100
 """Per shard: deliveries waiting in the writer, the pool membership events are combined from."""
-
-
-@dataclass
-class _Shard:
-    """One shard's consumer: handlers run one at a time, membership events of one group
-    that are already delivered and waiting are applied together."""
-
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    waiting: int = 0
-    """Delivered messages of this shard waiting for the lock."""
-    members: list[tuple[RabbitMessage, MembershipEvent]] = field(default_factory=list)
-    """Membership events of one group, unacked, to be applied in one go."""
-    unfinished: dict[int, float] = field(default_factory=dict)
-    """When each delivered, unfinished message was received by the gateway (epoch s)."""
 
 
 @dataclass
@@ -71,29 +59,60 @@ class Writer:
     applier: Applier
     max_attempts: int = 8
     guard: DeletionGuard = field(default_factory=DeletionGuard)
-    _shards: dict[str, _Shard] = field(default_factory=dict)
+    member_wait: float = 3600.0
+    """Seconds a membership may wait for its user or group before it is dead-lettered."""
+    _shards: dict[str, Shard] = field(default_factory=dict)
+    _flushing: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def shard(self, queue: str) -> Shard:
+        """The consumer state of one shard queue."""
+        return self._shards.setdefault(queue, Shard())
 
     async def handle(self, message: RabbitMessage, queue: RabbitQueue) -> None:
         # aiormq runs a task per delivery, so with prefetch > 1 handlers would overlap:
         # the lock keeps one shard's events one at a time (and, in practice, in order).
-        shard = self._shards.setdefault(queue.name, _Shard())
+        shard = self.shard(queue.name)
         shard.unfinished[id(message)] = received_at(message)
-        shard.waiting += 1
-        async with shard.lock:
-            shard.waiting -= 1
-            event = _decoded(message)
-            if isinstance(event, MembershipEvent):
-                if shard.members and shard.members[0][1].subject != event.subject:
-                    await self._apply_members(shard, queue)
-                shard.members.append((message, event))
-                if shard.waiting == 0:  # nothing more to combine with
-                    await self._apply_members(shard, queue)
-                return
-            await self._apply_members(shard, queue)
-            await self._apply_one(message, queue)
+        try:
+            async with shard.turn():
+                await self._take(shard, message, queue)
+        finally:
+            # A handler cancelled (the connection dropped) leaves its message to the broker,
+            # which delivers it again; one still pending in a batch is finished with it.
+            if not shard.pending(message):
+                shard.unfinished.pop(id(message), None)
+            if shard.orphaned():
+                self._flush_later(shard, queue)
 
-    async def _apply_members(self, shard: _Shard, queue: RabbitQueue) -> None:
+    async def _take(self, shard: Shard, message: RabbitMessage, queue: RabbitQueue) -> None:
+        event = _decoded(message)
+        if isinstance(event, MembershipEvent):
+            if shard.members and shard.members[0][1].subject != event.subject:
+                await self._apply_members(shard, queue)
+            shard.members.append((message, event))
+            if shard.waiting == 0:  # nothing more to combine with
+                await self._apply_members(shard, queue)
+            return
+        await self._apply_members(shard, queue)
+        await self._apply_one(message, queue)
+
+    def _flush_later(self, shard: Shard, queue: RabbitQueue) -> None:
+        """Apply a batch whose last waiting handler was cancelled: nobody else would."""
+
+        async def flush() -> None:
+            async with shard.turn():
+                await self._apply_members(shard, queue)
+
+        task = asyncio.create_task(flush())
+        self._flushing.add(task)
+        task.add_done_callback(self._flushing.discard)
+
+    async def _apply_members(self, shard: Shard, queue: RabbitQueue) -> None:
         batch, shard.members = shard.members, []
+        for message, _ in batch:
+            if not held(message):  # its channel is gone: the broker delivers it again
+                shard.unfinished.pop(id(message), None)
+        batch = [(message, event) for message, event in batch if held(message)]
         if len(batch) <= 1:
             for message, _ in batch:
                 await self._apply_one(message, queue)
@@ -119,10 +138,16 @@ class Writer:
             settled(message, outcome.value)
         except Exception as failure:  # noqa: BLE001 - decide() gives every failure its fate
             error = failure
-        decision = decide(error, attempts, self.max_attempts)
+        waited = waited_for(message)
+        decision = decide(error, attempts, self.max_attempts, waited=waited,
+                          max_wait=self.member_wait)  # fmt: skip
         if decision.fate is Fate.RETRY and error is not None:
-            await self._retry(message, error, attempts, decision.wait)
+            counted = attempts - 1 if decision.waiting else attempts
+            await self._retry(message, error, counted, decision)
         elif decision.fate is Fate.DEAD_LETTER and error is not None:
+            if decision.waiting or isinstance(error, MemberNotYetProvisioned):
+                error = MemberNotYetProvisioned(f"{error}; waited {waited:.0f} s for it, more "
+                                                "than IDP_SYNC_MEMBER_WAIT")  # fmt: skip
             log.warning("dead-lettering %s: %s", message.message_id, error)
             settled(message, "dead-lettered")
             await dead_letter(self.broker, self.topology, message, queue, error, attempts=attempts)
@@ -130,7 +155,7 @@ class Writer:
 
     async def _finish(self, message: RabbitMessage, queue: RabbitQueue) -> None:
         await message.ack()
-        self._shards[queue.name].unfinished.pop(id(message), None)
+        self.shard(queue.name).unfinished.pop(id(message), None)
 
     async def report_lags_forever(self, every: float = 2.0) -> None:
         """Tell the state store, per shard, how old the oldest unfinished event is; keep
@@ -138,7 +163,7 @@ class Writer:
         while True:
             for n in range(self.topology.shards):
                 queue = self.topology.shard_queue(n).name
-                unfinished = self._shards.get(queue, _Shard()).unfinished.values()
+                unfinished = self._shards.get(queue, Shard()).unfinished.values()
                 UNFINISHED.labels(queue).set(len(unfinished))
                 with contextlib.suppress(Exception):  # a report is not worth a crash
                     await self.applier.store.report_lag(queue, min(unfinished, default=None),
@@ -172,18 +197,21 @@ class Writer:
         return Outcome.HELD
 
     async def _retry(
-        self, message: RabbitMessage, error: Exception, attempts: int, wait: float
+        self, message: RabbitMessage, error: Exception, attempts: int, decision: Decision
     ) -> None:
         settled(message, "retried")
-        tier = self.topology.retry_tier(wait)
+        tier = self.topology.retry_tier(decision.wait)
         log.warning("retrying %s in %ss (attempt %d): %s", message.message_id, tier,
                     attempts, error)  # fmt: skip
         history = with_failure(dict(message.headers), error, attempts)
+        headers = {**message.headers, ATTEMPTS: attempts, HISTORY: history}
+        if decision.waiting:
+            headers.setdefault(WAITING_SINCE, time.time())
         await self.broker.publish(
             message.body, exchange=self.topology.retry_exchange(tier),
             routing_key=message.raw_message.routing_key or "", persist=True,
             mandatory=True, message_id=message.message_id, content_type=message.content_type,
-            headers={**message.headers, ATTEMPTS: attempts, HISTORY: history},  # type: ignore[dict-item]
+            headers=headers,
         )  # fmt: skip
 
 
@@ -196,7 +224,7 @@ def _decoded(message: RabbitMessage) -> schemas.CanonicalEvent | None:
 
 def create_writer(
     amqp_url: str, topology: Topology, applier: Applier, *, max_attempts: int = 8,
-    guard: DeletionGuard | None = None,
+    guard: DeletionGuard | None = None, member_wait: float = 3600.0,
 ) -> Writer:  # fmt: skip
     """A writer whose broker has one consumer per shard queue, applying through ``applier``;
     start ``report_lags_forever`` beside it for ``idp-sync status``."""
@@ -206,7 +234,7 @@ def create_writer(
         default_channel=Channel(prefetch_count=PREFETCH, on_return_raises=True),
         logger=None,
     )
-    writer = Writer(broker, topology, applier, max_attempts, guard or DeletionGuard())
+    writer = Writer(broker, topology, applier, max_attempts, guard or DeletionGuard(), member_wait)
     for shard in range(topology.shards):
         queue = topology.shard_queue(shard)
 
@@ -222,29 +250,41 @@ def create_writer(
 
 async def serve(
     amqp_url: str, topology: Topology, applier: Applier, *, max_attempts: int = 8,
-    guard: DeletionGuard | None = None,
+    guard: DeletionGuard | None = None, member_wait: float = 3600.0,
+    startup_timeout: float = 60.0,
 ) -> None:  # fmt: skip
-    """Run until SIGINT/SIGTERM."""
-    writer = create_writer(amqp_url, topology, applier, max_attempts=max_attempts, guard=guard)
+    """Run until SIGINT/SIGTERM. Raises ``Unreachable`` (or ``Refused``) when the state store
+    or the broker does not answer within ``startup_timeout`` seconds, having closed both."""
+    writer = create_writer(amqp_url, topology, applier, max_attempts=max_attempts, guard=guard,
+                           member_wait=member_wait)  # fmt: skip
     broker = writer.broker
     app = FastStream(broker, logger=None)
     reporting: list[asyncio.Task[None]] = []
-
-    @app.on_startup
-    async def prepare() -> None:
-        await applier.store.open()
-        await broker.connect()
+    try:
+        await until_reachable("the state store", applier.store.open, within=startup_timeout)
+        await until_reachable(broker_address(amqp_url), broker.connect, within=startup_timeout)
         await declare(broker, topology)
+    except BaseException:
+        await _close(writer)
+        raise
 
     @app.after_startup
     async def report() -> None:
         reporting.append(asyncio.create_task(writer.report_lags_forever()))
+        log.info("writer consuming %d shards", topology.shards)
 
     @app.after_shutdown
     async def close() -> None:
         for task in reporting:
             task.cancel()
-        await applier.aws.aclose()
-        await applier.store.close()
+        await _close(writer)
 
     await app.run()
+
+
+async def _close(writer: Writer) -> None:
+    # The SQLite store runs a thread of its own: left open, the process could never exit.
+    with contextlib.suppress(Exception):
+        await writer.broker.stop()
+    await writer.applier.aws.aclose()
+    await writer.applier.store.close()

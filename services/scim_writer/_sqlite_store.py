@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 
 import aiosqlite
@@ -111,9 +112,7 @@ class SqliteStore:
         self, idempotency_key: str, outcome: str, versions: Mapping[str, int],
         objects: Sequence[AwsObject], forgotten: Sequence[tuple[ObjectKind, str]],
     ) -> None:  # fmt: skip
-        db = self.db
-        await db.execute("BEGIN IMMEDIATE")
-        try:
+        async with self._transaction() as db:
             await db.execute(
                 "INSERT INTO applied_events VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 (idempotency_key, outcome, dt.datetime.now(dt.UTC).isoformat()),
@@ -131,7 +130,29 @@ class SqliteStore:
             await db.executemany(
                 "DELETE FROM aws_objects WHERE kind = ? AND external_id = ?", list(forgotten)
             )
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction, committed only if the block ends normally.
+
+        aiosqlite runs each statement on its own thread: cancelling the awaiting task does
+        not stop the statement, so a cancelled ``BEGIN`` may still open a transaction after
+        the task is gone. Hence the rollback is shielded from cancellation, and a
+        transaction left open by a cancelled predecessor is rolled back before a new one.
+        """
+        db = self.db
+        if db.in_transaction:
+            await db.rollback()
+        try:
+            await db.execute("BEGIN IMMEDIATE")
+            yield db
         except BaseException:
-            await db.execute("ROLLBACK")
+            await asyncio.shield(self._roll_back(db))
             raise
         await db.execute("COMMIT")
+
+    @staticmethod
+    async def _roll_back(db: aiosqlite.Connection) -> None:
+        # The connection's queue is in order: this runs after a BEGIN still under way.
+        with contextlib.suppress(aiosqlite.Error):
+            await db.execute("ROLLBACK")

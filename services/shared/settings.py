@@ -6,10 +6,20 @@ Secrets are ``SecretStr`` so they never show in a repr, a log line or a trace.
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .topology import Topology
+if TYPE_CHECKING:
+    from .topology import Topology
+
+EXPECTED = {
+    "int_parsing": "a whole number", "int_from_float": "a whole number",
+    "float_parsing": "a number", "bool_parsing": "true or false",
+    "string_type": "text", "missing": "a value",
+}  # fmt: skip
+"""What a setting's value must look like, by pydantic's error type."""
 
 
 class Settings(BaseSettings):
@@ -34,6 +44,8 @@ class Settings(BaseSettings):
     """Standard Webhooks secret (``whsec_...``) of the generic route."""
     max_body_bytes: int = 1024 * 1024
     """Webhook bodies above this are refused with 413."""
+    gateway_max_inflight: int = 256
+    """Webhook requests the gateway works on at once; more are answered 503 with Retry-After."""
 
     okta_api_url: str | None = None
     """Okta org URL (``https://acme.okta.com``) for reading users and groups back."""
@@ -81,6 +93,14 @@ class Settings(BaseSettings):
     deletion_guard_limit: int = 10
     """Deactivations and deletions applied per window before the rest are held; 0: off."""
     deletion_guard_window: float = 300.0
+    startup_timeout: float = 60.0
+    """Seconds a service waits for RabbitMQ and its state store at start, retrying, before
+    it gives up with exit code 3 (so a supervisor restarts it)."""
+    status_max_age: float = 120.0
+    """``idp-sync status`` exits 1 when the oldest unprocessed event is older than this."""
+    member_wait: float = 3600.0
+    """Seconds a membership change waits for its user or group to reach AWS (retried
+    without using up its attempts) before it is dead-lettered."""
     log_level: str = "INFO"
     normalizer_metrics_port: int = 9101
     """Where the normalizer serves /metrics; 0: not at all."""
@@ -99,11 +119,32 @@ class Settings(BaseSettings):
     """Bearer token of the bundled AWS SCIM emulator (``idp-sync emulator``)."""
 
 
+class SettingsError(ValueError):
+    """A setting's value is not of the form it needs; the message names the variable."""
+
+
 def load_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; ``SettingsError`` names each bad variable."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError("; ".join(_explained(e) for e in error.errors())) from None
+
+
+def _explained(problem: object) -> str:
+    details = problem if isinstance(problem, dict) else {}
+    field = str(details.get("loc", ("?",))[0])
+    variable = f"IDP_SYNC_{field.upper()}"
+    expected = EXPECTED.get(str(details.get("type")), str(details.get("msg", "")).lower())
+    secret = Settings.model_fields.get(field)
+    shown = "" if secret is None or "SecretStr" in str(secret.annotation) else (
+        f", not {details.get('input')!r}")  # fmt: skip
+    return f"{variable} must be {expected}{shown}"
 
 
 def topology_of(settings: Settings) -> Topology:
+    from .topology import Topology
+
     return Topology(
         namespace=settings.namespace, shards=settings.shards, delivery_limit=settings.delivery_limit
     )

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import secrets
 import signal
+import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -24,7 +27,8 @@ from tests.support.pipeline import (
     writer_env,
     writer_running,
 )
-from tests.support.processes import free_port, run_cli, running
+from tests.support.processes import free_port, idp_sync, run_cli, running, stop
+from tests.support.tcp_proxy import TcpProxy
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.rabbit, pytest.mark.emulator]
@@ -71,19 +75,59 @@ def test_one_process_takes_a_webhook_to_aws_and_stops_cleanly(
     assert all(set(line) >= {"time", "level", "logger", "trace_id", "span_id"} for line in lines)
 
 
-def test_an_unreachable_broker_is_named_with_exit_code_3(tmp: Path) -> None:
+@pytest.mark.parametrize("command", ["run", "writer", "normalizer"])
+def test_a_broker_that_never_answers_ends_the_service_with_one_line_and_exit_3(
+    command: str, tmp: Path
+) -> None:
+    port = free_port()
     env = {
-        "IDP_SYNC_AMQP_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}/",
+        "IDP_SYNC_AMQP_URL": f"amqp://guest:guest@127.0.0.1:{port}/",
         "IDP_SYNC_GATEWAY_PORT": str(free_port()),
         "IDP_SYNC_WEBHOOK_SECRET": "whsec_" + base64.b64encode(b"k" * 32).decode(),
         "IDP_SYNC_SCIM_URL": "http://127.0.0.1:9/scim/v2",
         "IDP_SYNC_SCIM_TOKEN": "t",
         "IDP_SYNC_STATE_URL": f"sqlite:///{tmp}/state.db",
+        "IDP_SYNC_STARTUP_TIMEOUT": "2",
+        "IDP_SYNC_NORMALIZER_METRICS_PORT": "0",
+        "IDP_SYNC_WRITER_METRICS_PORT": "0",
     }
-    result = run_cli("run", env=env, timeout=60)
+    result = run_cli(command, env=env, timeout=60)
     assert result.returncode == 3, result.stdout + result.stderr
-    assert "RabbitMQ cannot be reached" in result.stderr
+    assert f"RabbitMQ at 127.0.0.1:{port} not reachable yet" in result.stderr  # it retried
+    assert f"RabbitMQ at 127.0.0.1:{port} did not answer within 2 s" in result.stderr
+    assert "Traceback" not in result.stderr
     assert "guest:guest" not in result.stderr + result.stdout
+
+
+def test_a_writer_started_before_its_broker_consumes_once_the_broker_answers(
+    amqp_url: str, emulator_server: EmulatorServer, tmp: Path
+) -> None:
+    parts = urlsplit(amqp_url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5672)
+    proxy.start()
+    proxy.cut()
+    topology = Topology(namespace=broker.test_namespace(), shards=1)
+    user = f"{parts.username}:{parts.password}@" if parts.username else ""
+    via_proxy = parts._replace(netloc=f"{user}127.0.0.1:{proxy.port}").geturl()
+    env = {**service_env(via_proxy, topology), "IDP_SYNC_STARTUP_TIMEOUT": "60",
+           **writer_env(emulator_server.scim_url, emulator_server.token, tmp / "s.db")}  # fmt: skip
+    log = tmp / "writer.log"
+    try:
+        with log.open("wb") as out:
+            writer = subprocess.Popen(idp_sync("writer"), stdout=out, stderr=subprocess.STDOUT,  # noqa: S603
+                                      env={**os.environ, **env})  # fmt: skip
+        try:
+            wait_until(lambda: "not reachable yet" in log.read_text(), within=30,
+                       what="the writer saying it waits for the broker")  # fmt: skip
+            proxy.restore()
+            shard = topology.shard_queue(0).name
+            wait_until(lambda: asyncio.run(broker.consumers(amqp_url, shard)), within=30,
+                       what="the writer consuming")  # fmt: skip
+        finally:
+            stop(writer)
+    finally:
+        proxy.close()
+        asyncio.run(broker.delete_topology(amqp_url, topology))
 
 
 def test_a_missing_setting_is_named_with_exit_code_2() -> None:

@@ -6,12 +6,15 @@ import asyncio
 import base64
 import json
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from faststream.rabbit import RabbitBroker
 
-from services.shared.topology import Topology
+from services.scim_writer import SqliteStore
+from services.shared.topology import Topology, declare
 from tests.support import broker
 from tests.support.emulator import Aws
 from tests.support.generic import group_change, members_change, user_change
@@ -22,9 +25,9 @@ from tests.support.waiting import wait_until
 pytestmark = [pytest.mark.rabbit, pytest.mark.emulator]
 
 
-def _status(pipeline: Pipeline, amqp_url: str) -> tuple[int, dict[str, Any]]:
+def _status(pipeline: Pipeline, amqp_url: str, **env: str) -> tuple[int, dict[str, Any]]:
     state = {"IDP_SYNC_STATE_URL": f"sqlite:///{pipeline.logs}/state.db"} if pipeline.logs else {}
-    result = cli(pipeline, amqp_url, "status", "--json", **state)
+    result = cli(pipeline, amqp_url, "status", "--json", **state, **env)
     return result.returncode, json.loads(result.stdout)
 
 
@@ -84,3 +87,37 @@ def test_a_hand_made_group_is_never_touched_even_when_an_event_names_it(
     assert aws.members_of(hand_made["id"]) == []
     assert "PatchGroup" not in aws.state()["requests"]
     assert "DeleteGroup" not in aws.state()["requests"]
+
+
+def test_status_needs_a_person_when_the_oldest_event_waits_too_long(
+    amqp_url: str, tmp: Path
+) -> None:
+    topology = Topology(namespace=broker.test_namespace(), shards=1)
+    state = tmp / "state.db"
+    shard = topology.shard_queue(0).name
+    stuck = Pipeline("", topology, "", "", logs=tmp)
+
+    async def writer_reports_an_old_event(age: float) -> None:
+        rabbit = RabbitBroker(amqp_url, logger=None)
+        await rabbit.connect()
+        await declare(rabbit, topology)
+        await rabbit.stop()
+        store = SqliteStore(state)
+        await store.open()
+        now = time.time()
+        await store.report_lag(shard, now - age, now)
+        await store.close()
+
+    try:
+        asyncio.run(writer_reports_an_old_event(90))
+        code, summary = _status(stuck, amqp_url)
+        assert (code, summary["oldest_unprocessed_too_old"]) == (0, False)
+        asyncio.run(writer_reports_an_old_event(300))
+        code, summary = _status(stuck, amqp_url)
+        assert (code, summary["oldest_unprocessed_too_old"]) == (1, True)
+        text = cli(stuck, amqp_url, "status", IDP_SYNC_STATE_URL=f"sqlite:///{state}").stdout
+        assert "IDP_SYNC_STATUS_MAX_AGE" in text
+        code, _ = _status(stuck, amqp_url, IDP_SYNC_STATUS_MAX_AGE="600")
+        assert code == 0
+    finally:
+        asyncio.run(broker.delete_topology(amqp_url, topology))

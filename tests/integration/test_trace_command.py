@@ -42,9 +42,10 @@ def test_it_prints_the_search_and_the_outcomes_jaeger_found() -> None:
     assert "906722b2-aws" in lines[1]
 
 
-def test_without_jaeger_it_still_prints_the_search() -> None:
+def test_without_jaeger_it_prints_the_search_and_exits_3() -> None:
     jaeger = f"http://127.0.0.1:{free_port()}"
     result = run_cli("trace", "00u1abc", env={"IDP_SYNC_JAEGER_URL": jaeger})
-    assert result.returncode == 0
+    assert result.returncode == 3, "a script must not take a missing Jaeger for no traces"
     assert "user.id" in result.stdout
-    assert "did not answer" in result.stdout
+    assert "did not answer" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -10,7 +10,7 @@ SURFACES = {
     "services.aws_scim_emulator": {
         "Behaviour", "Emulator", "EmulatorConfig", "Faults", "Token", "create_app", "serve",
     },
-    "services.shared": {"Settings", "load_settings", "topology_of"},
+    "services.shared": {"Settings", "SettingsError", "load_settings", "topology_of"},
     "services.normalizer": {
         "AuthentikApi", "AuthentikNormalizer", "EntraApp", "EntraNormalizer", "Fate",
         "GoogleDirectory", "GoogleNormalizer", "GoogleServiceAccount", "GraphApi",

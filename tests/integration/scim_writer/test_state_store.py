@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import aiosqlite
 import asyncpg
 import pytest
 
@@ -113,3 +115,59 @@ async def test_members_last_seen_are_remembered_per_key(store: StateStore) -> No
     await store.remember_members("authentik:user:7", frozenset())
     assert await store.seen_members("authentik:group:g1") == frozenset({"42"})
     assert await store.seen_members("authentik:user:7") == frozenset()
+
+
+async def _blocked_record(store: StateStore, block: asyncio.Event) -> None:
+    """Cancel a ``record`` while it waits inside the store, then let the store go on."""
+    task = asyncio.create_task(
+        store.record("k-cancelled", "applied", versions={"user:u1": 5}),
+    )
+    await asyncio.sleep(0)  # let it reach the store before it is cancelled
+    await asyncio.wait({task}, timeout=0.3)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    block.set()
+
+
+async def test_a_record_cancelled_mid_transaction_leaves_the_store_usable(
+    store: StateStore, tmp_path: Path
+) -> None:
+    # Another writer holds the store's write lock, so the record waits inside the store;
+    # it is cancelled there (a dropped broker connection cancels handlers this way).
+    release = asyncio.Event()
+    async with _write_lock_held(store, tmp_path, release):
+        await _blocked_record(store, release)
+    await store.record("k-after", "applied", versions={"user:u1": 7})
+    assert await store.outcome("k-after") == "applied"
+    assert await store.outcome("k-cancelled") is None  # nothing of it was kept
+    assert await store.last_version("user:u1") == 7
+
+
+@contextlib.asynccontextmanager
+async def _write_lock_held(
+    store: StateStore, tmp_path: Path, release: asyncio.Event
+) -> AsyncIterator[None]:
+    """Hold a write lock on the store's tables from a second connection until ``release``."""
+    if isinstance(store, PostgresStore):
+        path = {"search_path": store.schema or ""}
+        other = await asyncpg.connect(store.dsn, server_settings=path)
+        transaction = other.transaction()
+        await transaction.start()
+        await other.execute("LOCK TABLE applied_events IN ACCESS EXCLUSIVE MODE")
+        holder = asyncio.create_task(_release_after(release, transaction.rollback))
+        yield
+        await holder
+        await other.close()
+        return
+    other_db = await aiosqlite.connect(tmp_path / "state.db", isolation_level=None)
+    await other_db.execute("BEGIN IMMEDIATE")
+    holder = asyncio.create_task(_release_after(release, lambda: other_db.execute("ROLLBACK")))
+    yield
+    await holder
+    await other_db.close()
+
+
+async def _release_after(release: asyncio.Event, undo: Callable[[], Awaitable[object]]) -> None:
+    await release.wait()
+    await undo()
