@@ -53,6 +53,9 @@ class Faults(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """How a lost answer looks to the client: a 500, or a closed connection."""
     refuse_body_containing: str | None = None
     """Writes whose body contains this text are refused with 400 (an AWS refusal on cue)."""
+    stall_body_containing: str | None = None
+    """Writes whose body contains this text are held unanswered (an hour), so a test can
+    kill the client in the middle of that call: a message that takes its consumer down."""
     operations: list[str] | None = None
     """Operation names (``CreateUser``, ``PatchGroup``, ...) in scope; ``None`` means all."""
     seed: int | None = None

@@ -88,4 +88,5 @@ class Emulator:
             "tenant": self.config.tenant,
             **self.directory.snapshot(),
             "requests": self.request_counts(),
+            "stalled": self.faults.stalled,
         }

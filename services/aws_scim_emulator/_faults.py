@@ -10,6 +10,8 @@ import time
 from ._config import Faults
 from ._errors import InternalFailure, InvalidRequest, Throttled
 
+STALL_SECONDS = 3600.0
+
 
 class TokenBucket:
     """``rate`` tokens a second, at most ``burst`` saved up."""
@@ -40,6 +42,8 @@ class FaultInjector:
         tps = faults.rate_limit_tps
         burst = faults.rate_limit_burst or max(1, math.ceil(tps or 1))
         self.bucket = TokenBucket(tps, burst) if tps else None
+        self.stalled = 0
+        """Writes held unanswered so far."""
 
     def _in_scope(self, operation: str) -> bool:
         return self.faults.operations is None or operation in self.faults.operations
@@ -62,6 +66,10 @@ class FaultInjector:
         refuse = self.faults.refuse_body_containing
         if write and refuse and refuse.encode() in body:
             raise InvalidRequest
+        stall = self.faults.stall_body_containing
+        if write and stall and stall.encode() in body:
+            self.stalled += 1
+            await asyncio.sleep(STALL_SECONDS)
 
     def loses_answer(self, operation: str, *, write: bool) -> bool:
         """Whether this applied write's answer is to be lost."""

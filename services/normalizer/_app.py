@@ -24,7 +24,7 @@ from faststream.rabbit.schemas import Channel
 import schemas
 from services.scim_writer import StateStore
 from services.shared.dead_letters import ATTEMPTS, HISTORY, dead_letter, with_failure
-from services.shared.fates import Fate
+from services.shared.fates import CRASHES_ALLOWED, Fate, PoisonMessage
 from services.shared.metrics import EVENTS_NORMALIZED
 from services.shared.startup import broker_address, until_reachable
 from services.shared.telemetry import annotate
@@ -49,7 +49,7 @@ def fate_of(error: Exception) -> Fate:
     """The one place that decides what a failure means for the raw message."""
     if isinstance(error, IdpUnavailable):
         return Fate.RETRY
-    if isinstance(error, Unmappable):
+    if isinstance(error, Unmappable | PoisonMessage):
         return Fate.DEAD_LETTER
     return Fate.RETRY  # unknown failures are retried; the delivery limit bounds them
 
@@ -90,6 +90,14 @@ class Normalizer:
         confirmed: Confirmed | None = None,
     ) -> None:  # fmt: skip
         tenant = str(message.headers.get("x-idp-sync-tenant", ""))
+        # One message at a time (prefetch 1): a message delivered again and again without an
+        # outcome is the one that took the process down each time.
+        crashed = int(str(message.headers.get("x-delivery-count", 0)))
+        if crashed >= CRASHES_ALLOWED:
+            poison = PoisonMessage(f"delivered {crashed + 1} times without an outcome: it "
+                                   "ended the normalizer's process each time")  # fmt: skip
+            await self.settle_failure(message, queue, poison)
+            return
         try:
             received_at = message.headers.get("x-idp-sync-received-at")
             events = await normalize(message.body, tenant)

@@ -34,7 +34,7 @@ from services.shared.dead_letters import (
     dead_letter,
     with_failure,
 )
-from services.shared.fates import Fate
+from services.shared.fates import CRASHES_ALLOWED, Fate, PoisonMessage
 from services.shared.metrics import QUEUE_MESSAGES, UNFINISHED
 from services.shared.startup import broker_address, until_reachable
 from services.shared.telemetry import annotate
@@ -85,6 +85,11 @@ class Writer:
                 self._flush_later(shard, queue)
 
     async def _take(self, shard: Shard, message: RabbitMessage, queue: RabbitQueue) -> None:
+        if message.raw_message.redelivered:
+            # It may be what took the last process down: applied alone, its start noted.
+            await self._apply_members(shard, queue)
+            await self._apply_suspect(message, queue)
+            return
         event = _decoded(message)
         if isinstance(event, MembershipEvent):
             if shard.members and shard.members[0][1].subject != event.subject:
@@ -128,10 +133,27 @@ class Writer:
             settled(message, outcome.value)
             await self._finish(message, queue)
 
-    async def _apply_one(self, message: RabbitMessage, queue: RabbitQueue) -> None:
+    async def _apply_suspect(self, message: RabbitMessage, queue: RabbitQueue) -> None:
+        """Apply a redelivered message, counting how often applying it ended with the
+        process: past ``CRASHES_ALLOWED`` it is dead-lettered instead of applied again."""
+        store, key = self.applier.store, message.message_id or ""
+        try:
+            began = await store.attempt_began(key)
+        except Exception:  # noqa: BLE001 - without the count it is applied as any other
+            began = 1
+        try:
+            await self._apply_one(message, queue, crashed=began - 1)
+        finally:
+            with contextlib.suppress(Exception):  # a count left behind only errs cautious
+                await asyncio.shield(store.attempt_ended(key))
+
+    async def _apply_one(
+        self, message: RabbitMessage, queue: RabbitQueue, *, crashed: int = 0
+    ) -> None:
         attempts = int(str(message.headers.get(ATTEMPTS, 0))) + 1
         error: Exception | None = None
         try:
+            _refuse_poison(crashed)
             event = schemas.decode(message.body)
             annotate(event)
             outcome = await self._guarded(event, message) or await self.applier.apply(event)
@@ -213,6 +235,12 @@ class Writer:
             mandatory=True, message_id=message.message_id, content_type=message.content_type,
             headers=headers,
         )  # fmt: skip
+
+
+def _refuse_poison(crashed: int) -> None:
+    if crashed >= CRASHES_ALLOWED:
+        raise PoisonMessage(f"applying it ended the writer's process {crashed} times; set "
+                            "aside so it cannot crash-loop the writer")  # fmt: skip
 
 
 def _decoded(message: RabbitMessage) -> schemas.CanonicalEvent | None:

@@ -93,6 +93,12 @@ class ScratchStore:
     async def lags(self) -> dict[str, QueueLag]:
         return await self.real.lags()
 
+    async def attempt_began(self, message_id: str) -> int:
+        return await self.real.attempt_began(message_id)  # a crash is a crash, dry or not
+
+    async def attempt_ended(self, message_id: str) -> None:
+        await self.real.attempt_ended(message_id)
+
     async def record(
         self, idempotency_key: str, outcome: str, *, versions: Mapping[str, int],
         objects: Sequence[AwsObject] = (), forgotten: Sequence[tuple[ObjectKind, str]] = (),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from services.shared.fates import Fate
+from services.shared.fates import Fate, PoisonMessage
 
 from ._applier import MemberNotYetProvisioned
 from ._aws_errors import AwsConflict, AwsNotFound, AwsRefused, AwsThrottled
@@ -48,7 +48,7 @@ def decide(
         if waited > max_wait:
             return Decision(Fate.DEAD_LETTER)
         return Decision(Fate.RETRY, min(MAX_MEMBER_PAUSE, max(1.0, waited / 2)), waiting=True)
-    permanent = (AwsRefused, AwsConflict, AwsNotFound, msgspec.DecodeError)
+    permanent = (AwsRefused, AwsConflict, AwsNotFound, msgspec.DecodeError, PoisonMessage)
     if isinstance(error, permanent) and not isinstance(error, AwsThrottled):
         return Decision(Fate.DEAD_LETTER)
     if attempts >= max_attempts:

@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS seen_members (key TEXT PRIMARY KEY, members TEXT NOT 
 CREATE TABLE IF NOT EXISTS queue_lag (
     queue TEXT PRIMARY KEY, oldest_waiting DOUBLE PRECISION,
     reported_at DOUBLE PRECISION NOT NULL);
+CREATE TABLE IF NOT EXISTS attempts_in_hand (message_id TEXT PRIMARY KEY, began INTEGER NOT NULL);
 """
 
 
@@ -86,6 +87,16 @@ class PostgresStore:
             " SET oldest_waiting = excluded.oldest_waiting, reported_at = excluded.reported_at",
             queue, oldest_waiting, at,
         )  # fmt: skip
+
+    async def attempt_began(self, message_id: str) -> int:
+        began = await self.pool.fetchval(
+            "INSERT INTO attempts_in_hand VALUES ($1, 1) ON CONFLICT (message_id) DO UPDATE"
+            " SET began = attempts_in_hand.began + 1 RETURNING began", message_id,
+        )  # fmt: skip
+        return int(began)
+
+    async def attempt_ended(self, message_id: str) -> None:
+        await self.pool.execute("DELETE FROM attempts_in_hand WHERE message_id = $1", message_id)
 
     async def lags(self) -> dict[str, QueueLag]:
         rows = await self.pool.fetch("SELECT queue, oldest_waiting, reported_at FROM queue_lag")

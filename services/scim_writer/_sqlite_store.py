@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS aws_objects (
 CREATE TABLE IF NOT EXISTS seen_members (key TEXT PRIMARY KEY, members TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS queue_lag (
     queue TEXT PRIMARY KEY, oldest_waiting REAL, reported_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS attempts_in_hand (message_id TEXT PRIMARY KEY, began INTEGER NOT NULL);
 """
 
 
@@ -93,6 +94,19 @@ class SqliteStore:
                 " SET oldest_waiting = excluded.oldest_waiting, reported_at = excluded.reported_at",
                 (queue, oldest_waiting, at),
             )
+
+    async def attempt_began(self, message_id: str) -> int:
+        async with self._writing, self.db.execute(
+            "INSERT INTO attempts_in_hand VALUES (?, 1) ON CONFLICT (message_id) DO UPDATE"
+            " SET began = began + 1 RETURNING began", (message_id,),
+        ) as cursor:  # fmt: skip
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 1
+
+    async def attempt_ended(self, message_id: str) -> None:
+        async with self._writing:
+            await self.db.execute("DELETE FROM attempts_in_hand WHERE message_id = ?",
+                                  (message_id,))  # fmt: skip
 
     async def lags(self) -> dict[str, QueueLag]:
         async with self.db.execute(

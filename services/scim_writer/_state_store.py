@@ -71,6 +71,13 @@ class StateStore(Protocol):
     async def lags(self) -> dict[str, QueueLag]:
         """The latest report per queue."""
 
+    async def attempt_began(self, message_id: str) -> int:
+        """Note that applying a redelivered message begins; how many times it began without
+        ending, this time included (the earlier ones ended with its consumer's process)."""
+
+    async def attempt_ended(self, message_id: str) -> None:
+        """The message got an outcome: forget its beginnings."""
+
 
 class StoreUnavailable(Exception):
     """The state store cannot be reached or refused the operation."""

@@ -33,8 +33,11 @@ class Settings(BaseSettings):
     """Prefix of every broker object, so several deployments or test runs share a broker."""
     shards: int = 4
     """How many canonical-event shard queues (and so writer consumers) there are."""
-    delivery_limit: int = 5
-    """Redeliveries of a message that crashes its consumer before it is dead-lettered."""
+    delivery_limit: int = 20
+    """RabbitMQ's backstop: deliveries of a message without an outcome before the broker
+    dead-letters it (without a reason). The services set a message that took them down
+    aside earlier, after 3 such ends, with the reason; restarts and broker failovers also
+    return messages, so this must stay well above that."""
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080

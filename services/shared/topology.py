@@ -36,7 +36,7 @@ class Topology:
     namespace: str = "idp-sync"
     sources: tuple[str, ...] = DEFAULT_SOURCES
     shards: int = 4
-    delivery_limit: int = 5
+    delivery_limit: int = 20
 
     @property
     def raw_exchange(self) -> RabbitExchange:

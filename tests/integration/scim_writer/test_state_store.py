@@ -171,3 +171,12 @@ async def _write_lock_held(
 async def _release_after(release: asyncio.Event, undo: Callable[[], Awaitable[object]]) -> None:
     await release.wait()
     await undo()
+
+
+async def test_the_starts_of_a_redelivered_message_are_counted_until_it_ends(
+    store: StateStore,
+) -> None:
+    assert [await store.attempt_began("m1") for _ in range(3)] == [1, 2, 3]
+    assert await store.attempt_began("m2") == 1
+    await store.attempt_ended("m1")
+    assert await store.attempt_began("m1") == 1

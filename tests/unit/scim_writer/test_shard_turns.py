@@ -33,6 +33,7 @@ class _Channel:
 class _Raw:
     channel: _Channel
     routing_key: str = "shard-0"
+    redelivered: bool = False
 
 
 @dataclass
