@@ -9,7 +9,7 @@ import aio_pika
 import pytest
 
 from tests.support.broker import amqp_url
-from tests.support.processes import run_cli
+from tests.support.processes import free_port, run_cli
 
 pytestmark = [pytest.mark.rabbit]
 
@@ -46,3 +46,12 @@ async def _queue_exists(name: str) -> bool:
         except aio_pika.exceptions.ChannelNotFoundEntity:
             return False
     return True
+
+
+@pytest.mark.timeout(240)  # a node's cold boot on a busy machine, then the demo
+def test_demo_starts_a_private_rabbitmq_node_when_the_local_one_is_down() -> None:
+    down = f"amqp://guest:guest@127.0.0.1:{free_port()}/"
+    result = run_cli("demo", env={"IDP_SYNC_AMQP_URL": down}, timeout=240)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "starting a private node for the demo" in result.stderr
+    assert re.search(r"CreateUser\s+│ 201\s+│ 124 ", result.stdout)
