@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from aio_pika.exceptions import ChannelInvalidStateError
 from faststream import AckPolicy
 from faststream.rabbit import RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
@@ -96,7 +97,7 @@ class Normalizer:
         if crashed >= CRASHES_ALLOWED:
             poison = PoisonMessage(f"delivered {crashed + 1} times without an outcome: it "
                                    "ended the normalizer's process each time")  # fmt: skip
-            await self.settle_failure(message, queue, poison)
+            await self._settle_or_give_back(message, queue, poison)
             return
         try:
             received_at = message.headers.get("x-idp-sync-received-at")
@@ -106,9 +107,21 @@ class Normalizer:
             if confirmed is not None:
                 await confirmed(events)
         except Exception as error:  # noqa: BLE001 - every failure is given its fate
-            await self.settle_failure(message, queue, error)
+            await self._settle_or_give_back(message, queue, error)
         else:
-            await message.ack()
+            with contextlib.suppress(ChannelInvalidStateError):  # the broker has it back
+                await message.ack()
+
+    async def _settle_or_give_back(
+        self, message: RabbitMessage, queue: RabbitQueue, error: Exception
+    ) -> None:
+        try:
+            await self.settle_failure(message, queue, error)
+        except Exception as parking:  # noqa: BLE001 - unacked on a live channel, it would sit
+            log.warning("could not park %s (%s); it goes back to its queue", message.message_id,
+                        parking)  # fmt: skip
+            with contextlib.suppress(Exception):
+                await message.nack(requeue=True)
 
     async def settle_failure(
         self, message: RabbitMessage, queue: RabbitQueue, error: Exception

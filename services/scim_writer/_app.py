@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import msgspec
+from aio_pika.exceptions import ChannelInvalidStateError
 from faststream import AckPolicy, FastStream
 from faststream.rabbit import RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
@@ -28,14 +28,11 @@ import schemas
 from services.shared.dead_letters import (
     APPROVED,
     ATTEMPTS,
-    HELD_AT,
     HISTORY,
-    ORIGINAL_ROUTING_KEY,
     dead_letter,
     with_failure,
 )
 from services.shared.fates import CRASHES_ALLOWED, Fate, PoisonMessage
-from services.shared.metrics import QUEUE_MESSAGES, UNFINISHED
 from services.shared.startup import broker_address, until_reachable
 from services.shared.telemetry import annotate
 from services.shared.topology import Topology, declare
@@ -43,8 +40,10 @@ from services.shared.topology import Topology, declare
 from ._applier import Applier, MemberNotYetProvisioned, MembershipEvent, Outcome
 from ._deletion_guard import DeletionGuard, Retirement
 from ._fate import Decision, decide
+from ._holding import hold
+from ._lag_report import report_lags_forever
 from ._observing import received_at, settled
-from ._shard import WAITING_SINCE, Shard, held, waited_for
+from ._shard import WAITING_SINCE, Shard, give_back, held, waited_for
 
 log = logging.getLogger("idp_sync.writer")
 
@@ -142,7 +141,8 @@ class Writer:
         except Exception:  # noqa: BLE001 - without the count it is applied as any other
             began = 1
         try:
-            await self._apply_one(message, queue, crashed=began - 1)
+            # Redelivered: its delivery before this one ended without an outcome too.
+            await self._apply_one(message, queue, crashed=began)
         finally:
             with contextlib.suppress(Exception):  # a count left behind only errs cautious
                 await asyncio.shield(store.attempt_ended(key))
@@ -163,40 +163,36 @@ class Writer:
         waited = waited_for(message)
         decision = decide(error, attempts, self.max_attempts, waited=waited,
                           max_wait=self.member_wait)  # fmt: skip
-        if decision.fate is Fate.RETRY and error is not None:
-            counted = attempts - 1 if decision.waiting else attempts
-            await self._retry(message, error, counted, decision)
-        elif decision.fate is Fate.DEAD_LETTER and error is not None:
-            if decision.waiting or isinstance(error, MemberNotYetProvisioned):
-                error = MemberNotYetProvisioned(f"{error}; waited {waited:.0f} s for it, more "
-                                                "than IDP_SYNC_MEMBER_WAIT")  # fmt: skip
-            log.warning("dead-lettering %s: %s", message.message_id, error)
-            settled(message, "dead-lettered")
-            await dead_letter(self.broker, self.topology, message, queue, error, attempts=attempts)
+        try:
+            if decision.fate is Fate.RETRY and error is not None:
+                counted = attempts - 1 if decision.waiting else attempts
+                await self._retry(message, error, counted, decision)
+            elif decision.fate is Fate.DEAD_LETTER and error is not None:
+                if decision.waiting or isinstance(error, MemberNotYetProvisioned):
+                    error = MemberNotYetProvisioned(f"{error}; waited {waited:.0f} s for it, "
+                                                    "more than IDP_SYNC_MEMBER_WAIT")  # fmt: skip
+                log.warning("dead-lettering %s: %s", message.message_id, error)
+                settled(message, "dead-lettered")
+                await dead_letter(self.broker, self.topology, message, queue, error,
+                                  attempts=attempts)  # fmt: skip
+        except Exception as parking:  # noqa: BLE001 - unacked on a live channel, it would sit
+            log.warning("could not park %s (%s); it goes back to its queue", message.message_id,
+                        parking)  # fmt: skip
+            await give_back(message)
+            self.shard(queue.name).unfinished.pop(id(message), None)
+            return
         await self._finish(message, queue)
 
     async def _finish(self, message: RabbitMessage, queue: RabbitQueue) -> None:
-        await message.ack()
+        with contextlib.suppress(ChannelInvalidStateError):  # gone with its channel: the
+            await message.ack()  # broker delivers it again, and it is then a duplicate
         self.shard(queue.name).unfinished.pop(id(message), None)
 
     async def report_lags_forever(self, every: float = 2.0) -> None:
         """Tell the state store, per shard, how old the oldest unfinished event is; keep
         the queue-depth and unfinished gauges current."""
-        while True:
-            for n in range(self.topology.shards):
-                queue = self.topology.shard_queue(n).name
-                unfinished = self._shards.get(queue, Shard()).unfinished.values()
-                UNFINISHED.labels(queue).set(len(unfinished))
-                with contextlib.suppress(Exception):  # a report is not worth a crash
-                    await self.applier.store.report_lag(queue, min(unfinished, default=None),
-                                                        time.time())  # fmt: skip
-                    QUEUE_MESSAGES.labels(queue).set(await self._depth(n))
-            await asyncio.sleep(every)
-
-    async def _depth(self, shard: int) -> int:
-        declared = await self.broker.declare_queue(self.topology.shard_queue(shard))
-        answer = await declared.declare()  # re-declaring the same queue reads its depth
-        return int(answer.message_count or 0)
+        await report_lags_forever(self.broker, self.topology, self.applier.store,
+                                  self.shard, every)  # fmt: skip
 
     async def _guarded(
         self, event: schemas.CanonicalEvent, message: RabbitMessage
@@ -207,15 +203,7 @@ class Writer:
         skipped = await self.applier.skipped(event)
         if skipped is not None or self.guard.admits():
             return skipped
-        log.error("deletion guard: holding %s %s: more than %d deactivations and deletions "
-                  "within %g s. Review with `idp-sync held list`.", schemas.event_type(type(event)),
-                  event.subject.shard_key, self.guard.limit, self.guard.window)  # fmt: skip
-        await self.broker.publish(
-            message.body, routing_key=self.topology.held_queue.name, persist=True,
-            mandatory=True, message_id=message.message_id, content_type=message.content_type,
-            headers={**message.headers, HELD_AT: dt.datetime.now(dt.UTC).isoformat(),
-                     ORIGINAL_ROUTING_KEY: message.raw_message.routing_key or ""},
-        )  # fmt: skip
+        await hold(self.broker, self.topology, self.guard, event, message)
         return Outcome.HELD
 
     async def _retry(

@@ -71,3 +71,10 @@ def waited_for(message: RabbitMessage) -> float:
         return max(0.0, time.time() - float(str(since))) if since is not None else 0.0
     except ValueError:
         return 0.0
+
+
+async def give_back(message: RabbitMessage) -> None:
+    """Return ``message`` to its queue now, for another try (nothing if its channel is gone:
+    the broker has it back already)."""
+    with contextlib.suppress(Exception):
+        await message.nack(requeue=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,10 +18,14 @@ class FakeOkta:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    stalled: set[str] = field(default_factory=set)
+    """Ids whose read is held unanswered (an hour): a call the test kills its client in."""
 
     def app(self) -> Starlette:
         async def read(request: Request) -> JSONResponse:
             self.calls.append(request.url.path)
+            if request.path_params["id"] in self.stalled:
+                await asyncio.sleep(3600)
             if request.headers.get("authorization") != f"SSWS {self.token}":
                 return JSONResponse({"errorCode": "E0000011"}, 401)
             table = self.users if request.path_params["kind"] == "users" else self.groups
