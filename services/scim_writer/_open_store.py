@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from services.shared.settings import SettingsError
+
 from ._postgres_store import PostgresStore
 from ._sqlite_store import SqliteStore
 from ._state_store import StateStore
@@ -22,4 +24,8 @@ def store_for(url: str) -> StateStore:
         query = dict(pair.partition("=")[::2] for pair in parts.query.split("&") if pair)
         dsn = parts._replace(query="").geturl()
         return PostgresStore(dsn, schema=query.get("schema"))
-    raise ValueError(f"IDP_SYNC_STATE_URL must be sqlite:///... or postgresql://..., not {url!r}")
+    # Only the scheme is quoted: the rest of the URL may carry a password.
+    raise SettingsError(
+        f"IDP_SYNC_STATE_URL must be sqlite:///... or postgresql://..., not a "
+        f"{parts.scheme or 'schemeless'}:// URL"
+    )

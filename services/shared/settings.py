@@ -7,8 +7,9 @@ Secrets are ``SecretStr`` so they never show in a repr, a log line or a trace.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -121,6 +122,18 @@ class Settings(BaseSettings):
     emulator_token: SecretStr | None = None
     """Bearer token of the bundled AWS SCIM emulator (``idp-sync emulator``)."""
 
+    @field_validator("amqp_url")
+    @classmethod
+    def _an_amqp_url(cls, url: SecretStr) -> SecretStr:
+        parts = urlsplit(url.get_secret_value())
+        try:
+            parts.port  # noqa: B018 - reading it checks it is a number
+        except ValueError:
+            raise ValueError("an amqp:// URL whose port is a number") from None
+        if parts.scheme not in {"amqp", "amqps"} or not parts.hostname:
+            raise ValueError("an amqp://user:password@host:port/ URL")
+        return url
+
 
 class SettingsError(ValueError):
     """A setting's value is not of the form it needs; the message names the variable."""
@@ -138,7 +151,8 @@ def _explained(problem: object) -> str:
     details = problem if isinstance(problem, dict) else {}
     field = str(details.get("loc", ("?",))[0])
     variable = f"IDP_SYNC_{field.upper()}"
-    expected = EXPECTED.get(str(details.get("type")), str(details.get("msg", "")).lower())
+    said = str(details.get("msg", "")).removeprefix("Value error, ")
+    expected = EXPECTED.get(str(details.get("type")), said[:1].lower() + said[1:])
     secret = Settings.model_fields.get(field)
     shown = "" if secret is None or "SecretStr" in str(secret.annotation) else (
         f", not {details.get('input')!r}")  # fmt: skip

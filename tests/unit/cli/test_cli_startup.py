@@ -42,7 +42,10 @@ def test_help_loads_none_of_the_services(command: list[str]) -> None:
     ("variable", "value", "said"),
     [("IDP_SYNC_SHARDS", "abc", "IDP_SYNC_SHARDS must be a whole number, not 'abc'"),
      ("IDP_SYNC_DRY_RUN", "maybe", "IDP_SYNC_DRY_RUN must be true or false, not 'maybe'"),
-     ("IDP_SYNC_STATUS_MAX_AGE", "soon", "IDP_SYNC_STATUS_MAX_AGE must be a number")],
+     ("IDP_SYNC_STATUS_MAX_AGE", "soon", "IDP_SYNC_STATUS_MAX_AGE must be a number"),
+     ("IDP_SYNC_AMQP_URL", "amqp://guest:pw@127.0.0.1:port/",
+      "IDP_SYNC_AMQP_URL must be an amqp:// URL whose port is a number"),
+     ("IDP_SYNC_STATE_URL", "pg://u:pw@db/x", "IDP_SYNC_STATE_URL must be sqlite:///")],
 )  # fmt: skip
 def test_a_bad_setting_is_one_line_naming_it_with_exit_2(
     variable: str, value: str, said: str
