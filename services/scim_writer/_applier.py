@@ -14,6 +14,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import msgspec
 from opentelemetry import trace
 
 import schemas
@@ -38,6 +39,29 @@ class Outcome(enum.Enum):
 
 class MemberNotYetProvisioned(Exception):
     """A membership names a user or group AWS does not have yet: retry later."""
+
+
+def _activity(event: schemas.CanonicalEvent) -> str:
+    """The version key of a user's ``active`` flag, apart from the rest of its state.
+
+    A deactivation carries no attributes, so it must not make an older upsert stale: the
+    upsert's names and email still apply, only its ``active`` yields to the deactivation.
+    """
+    return f"{event.subject.shard_key}:active"
+
+
+def _checked(event: schemas.CanonicalEvent) -> str:
+    """The version key an event must not be older than."""
+    return _activity(event) if isinstance(event, schemas.UserDeactivated) else (
+        event.subject.shard_key)  # fmt: skip
+
+
+def _raised(event: schemas.CanonicalEvent) -> tuple[str, ...]:
+    """The version keys an applied event raises: an upsert or a deletion decides ``active``
+    too; a deactivation decides nothing else."""
+    if isinstance(event, schemas.UserUpserted | schemas.UserDeleted):
+        return event.subject.shard_key, _activity(event)
+    return (_checked(event),)
 
 
 def _external_id(event: schemas.CanonicalEvent, idp_id: str | None = None) -> str:
@@ -74,7 +98,7 @@ class Applier:
             return Outcome.DUPLICATE
         if isinstance(event, schemas.GroupMemberAdded | schemas.GroupMemberRemoved):
             return None  # versions are per membership pair, checked member by member
-        last = await self.store.last_version(event.subject.shard_key)
+        last = await self.store.last_version(_checked(event))
         if last is not None and event.source_version < last:
             await self.store.record(event.idempotency_key, Outcome.STALE.value, versions={})
             return Outcome.STALE
@@ -95,7 +119,9 @@ class Applier:
     ) -> Outcome:  # fmt: skip
         if objects:
             trace.get_current_span().set_attribute(AWS_ID, objects[0].aws_id)
-        versions = {event.subject.shard_key: event.source_version}
+        versions = dict.fromkeys(_raised(event), event.source_version)
+        if isinstance(event, schemas.UserUpserted) and await self._deactivated_since(event):
+            versions = {event.subject.shard_key: event.source_version}
         await self.store.record(event.idempotency_key, outcome.value, versions=versions,
                                 objects=objects, forgotten=forgotten)  # fmt: skip
         return outcome
@@ -106,9 +132,17 @@ class Applier:
             return None
         return AwsObject(kind, ext, found["id"], owned=False)
 
+    async def _deactivated_since(self, event: schemas.UserUpserted) -> bool:
+        """A deactivation newer than this upsert was applied: its ``active=false`` stands."""
+        last = await self.store.last_version(_activity(event))
+        return last is not None and last > event.source_version
+
     async def _upsert_user(self, event: schemas.UserUpserted) -> Outcome:
         ext = _external_id(event)
-        body = user_resource(event.user, ext)
+        state = event.user
+        if state.active and await self._deactivated_since(event):
+            state = msgspec.structs.replace(state, active=False)
+        body = user_resource(state, ext)
         known = await self._known("user", ext)
         if known is None and self.adopt_existing:
             same_name = await self.aws.user_by_name(event.user.user_name)

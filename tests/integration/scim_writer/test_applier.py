@@ -177,3 +177,20 @@ async def test_a_hand_made_group_is_left_alone_unless_adoption_is_on(
     removal = events.make(schemas.GroupDeleted, "group", "00g1", 2)
     await applier.apply(removal)
     assert [g["id"] for g in aws.state()["groups"]] == ([] if adopt else [hand_made["id"]])
+
+
+async def test_an_older_upsert_after_a_newer_deactivation_updates_but_stays_inactive(
+    applier: Applier, aws: Aws
+) -> None:
+    # The upsert was retried and overtaken: its new name is still the newest name there is,
+    # but the deactivation after it decides whether the user may sign in.
+    assert await applier.apply(events.user("00u1", 1, "Jane Old")) is Outcome.APPLIED
+    deactivated = events.make(schemas.UserDeactivated, "user", "00u1", 10)
+    assert await applier.apply(deactivated) is Outcome.APPLIED
+    assert await applier.apply(events.user("00u1", 5, "Jane Renamed")) is Outcome.APPLIED
+    (user,) = aws.state()["users"]
+    assert (user["displayName"], user["active"]) == ("Jane Renamed", False)
+    assert await applier.apply(events.user("00u1", 20, "Jane Back")) is Outcome.APPLIED
+    assert aws.state()["users"][0]["active"] is True
+    older = events.make(schemas.UserDeactivated, "user", "00u1", 15)
+    assert await applier.apply(older) is Outcome.STALE, "a newer upsert decided active"
