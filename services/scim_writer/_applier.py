@@ -216,7 +216,15 @@ class Applier:
             return [o or Outcome.DUPLICATE for o in outcomes]
         group = await self._known("group", _external_id(live[0][1]))
         if group is None:
-            raise MemberNotYetProvisioned(f"group {live[0][1].subject.idp_id} is not in AWS yet")
+            if await self.store.last_version(live[0][1].subject.shard_key) is None:
+                raise MemberNotYetProvisioned(
+                    f"group {live[0][1].subject.idp_id} is not in AWS yet")  # fmt: skip
+            # Deleted since, or found not ours: waiting for it would never end.
+            for n, event in live:
+                await self.store.record(event.idempotency_key, Outcome.NOTHING_TO_DO.value,
+                                        versions={})  # fmt: skip
+                outcomes[n] = Outcome.NOTHING_TO_DO
+            return [o or Outcome.DUPLICATE for o in outcomes]
         plan = _MembershipPlan()
         for n, event in live:
             for member in event.members:

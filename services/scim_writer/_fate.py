@@ -47,7 +47,7 @@ def decide(
     if isinstance(error, MemberNotYetProvisioned):
         if waited > max_wait:
             return Decision(Fate.DEAD_LETTER)
-        return Decision(Fate.RETRY, min(MAX_MEMBER_PAUSE, max(1.0, waited / 2)), waiting=True)
+        return Decision(Fate.RETRY, min(MAX_MEMBER_PAUSE, max(1.0, waited / 4)), waiting=True)
     permanent = (AwsRefused, AwsConflict, AwsNotFound, msgspec.DecodeError, PoisonMessage)
     if isinstance(error, permanent) and not isinstance(error, AwsThrottled):
         return Decision(Fate.DEAD_LETTER)

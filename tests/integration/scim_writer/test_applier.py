@@ -194,3 +194,17 @@ async def test_an_older_upsert_after_a_newer_deactivation_updates_but_stays_inac
     assert aws.state()["users"][0]["active"] is True
     older = events.make(schemas.UserDeactivated, "user", "00u1", 15)
     assert await applier.apply(older) is Outcome.STALE, "a newer upsert decided active"
+
+
+async def test_a_member_of_a_group_deleted_since_does_not_wait_for_it(
+    applier: Applier, aws: Aws
+) -> None:
+    await applier.apply(events.user("00u1", 1))
+    await applier.apply(events.group("00g1", 2, "Gone Soon"))
+    assert await applier.apply(events.make(schemas.GroupDeleted, "group", "00g1", 3)) is (
+        Outcome.APPLIED)  # fmt: skip
+    late = events.members(schemas.GroupMemberAdded, "00g1", 4, ["00u1"])
+    assert await applier.apply(late) is Outcome.NOTHING_TO_DO
+    never = events.members(schemas.GroupMemberAdded, "00g9", 5, ["00u1"])
+    with pytest.raises(MemberNotYetProvisioned):  # a group never seen may still come
+        await applier.apply(never)
