@@ -7,7 +7,7 @@ outcome its fate.
 """
 
 from ._app import Writer, create_writer, serve
-from ._applier import Applier, MemberNotYetProvisioned, MembershipEvent, Outcome
+from ._applier import Applier, MemberNotYetProvisioned, MembershipEvent, MembershipRaced, Outcome
 from ._aws_errors import (
     AwsConflict,
     AwsNotFound,
@@ -46,6 +46,7 @@ __all__ = [
     "DeletionGuard",
     "MemberNotYetProvisioned",
     "MembershipEvent",
+    "MembershipRaced",
     "Outcome",
     "PlannedWrite",
     "PlanningAws",

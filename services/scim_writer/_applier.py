@@ -41,6 +41,10 @@ class MemberNotYetProvisioned(Exception):
     """A membership names a user or group AWS does not have yet: retry later."""
 
 
+class MembershipRaced(Exception):
+    """A member PATCH named a user or group deleted meanwhile: retry, reading them again."""
+
+
 def _activity(event: schemas.CanonicalEvent) -> str:
     """The version key of a user's ``active`` flag, apart from the rest of its state.
 
@@ -232,7 +236,12 @@ class Applier:
         adds = [user for adding, _, user in plan.final.values() if adding and user]
         removes = [user for adding, _, user in plan.final.values() if not adding and user]
         if adds or removes:
-            await self.aws.change_members(group.aws_id, add=adds, remove=removes)
+            try:
+                await self.aws.change_members(group.aws_id, add=adds, remove=removes)
+            except AwsNotFound as error:
+                # A user (or the group) was deleted on another shard meanwhile: the retry
+                # reads them again and leaves out what is gone, instead of a dead letter.
+                raise MembershipRaced(f"{error}; reading the members again") from error
         for n, event in live:
             versions = plan.versions.get(n, {})
             outcome = plan.outcome_of(n)

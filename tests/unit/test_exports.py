@@ -22,7 +22,7 @@ SURFACES = {
         "DEFAULT_STATE_URL", "MAX_MEMBER_CHANGES", "AdaptiveRateLimit", "Applier", "AwsConflict",
         "AwsNotFound", "AwsObject", "AwsRefused", "AwsScim", "AwsScimError", "AwsServerError",
         "AwsThrottled", "AwsUnauthorized", "AwsUnreachable", "DeletionGuard",
-        "MemberNotYetProvisioned", "PlannedWrite", "PlanningAws", "Retirement", "ScratchStore",
+        "MemberNotYetProvisioned", "MembershipRaced", "PlannedWrite", "PlanningAws", "Retirement", "ScratchStore",
         "MembershipEvent", "Outcome", "PostgresStore", "QueueLag", "ScimEndpoint", "SqliteStore",
         "StateStore",
         "StoreUnavailable", "Writer", "create_writer", "serve", "store_for", "user_resource",

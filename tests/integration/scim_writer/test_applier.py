@@ -15,6 +15,7 @@ from services.scim_writer import (
     AwsScim,
     MemberNotYetProvisioned,
     MembershipEvent,
+    MembershipRaced,
     Outcome,
     ScimEndpoint,
     SqliteStore,
@@ -208,3 +209,14 @@ async def test_a_member_of_a_group_deleted_since_does_not_wait_for_it(
     never = events.members(schemas.GroupMemberAdded, "00g9", 5, ["00u1"])
     with pytest.raises(MemberNotYetProvisioned):  # a group never seen may still come
         await applier.apply(never)
+
+
+async def test_a_member_deleted_meanwhile_makes_the_patch_a_retry_not_a_dead_letter(
+    applier: Applier, aws: Aws
+) -> None:
+    await applier.apply(events.user("00u1", 1))
+    await applier.apply(events.group("00g1", 2, "Racing"))
+    (user,) = aws.state()["users"]
+    assert aws.http.delete(f"/Users/{user['id']}").status_code == 204  # another shard's delete
+    with pytest.raises(MembershipRaced):
+        await applier.apply(events.members(schemas.GroupMemberAdded, "00g1", 3, ["00u1"]))
