@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -60,6 +61,8 @@ class Writer:
     guard: DeletionGuard = field(default_factory=DeletionGuard)
     member_wait: float = 3600.0
     """Seconds a membership may wait for its user or group before it is dead-lettered."""
+    process: str = field(default_factory=lambda: uuid.uuid4().hex)
+    """This process's id in the state store's count of who began what."""
     _shards: dict[str, Shard] = field(default_factory=dict)
     _flushing: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -137,12 +140,12 @@ class Writer:
         process: past ``CRASHES_ALLOWED`` it is dead-lettered instead of applied again."""
         store, key = self.applier.store, message.message_id or ""
         try:
-            began = await store.attempt_began(key)
+            began = await store.attempt_began(key, self.process)
         except Exception:  # noqa: BLE001 - without the count it is applied as any other
             began = 1
         try:
-            # Redelivered: its delivery before this one ended without an outcome too.
-            await self._apply_one(message, queue, crashed=began)
+            # The processes before this one that began it never ended it: they died.
+            await self._apply_one(message, queue, crashed=began - 1)
         finally:
             with contextlib.suppress(Exception):  # a count left behind only errs cautious
                 await asyncio.shield(store.attempt_ended(key))

@@ -93,8 +93,8 @@ class ScratchStore:
     async def lags(self) -> dict[str, QueueLag]:
         return await self.real.lags()
 
-    async def attempt_began(self, message_id: str) -> int:
-        return await self.real.attempt_began(message_id)  # a crash is a crash, dry or not
+    async def attempt_began(self, message_id: str, process: str) -> int:
+        return await self.real.attempt_began(message_id, process)  # a crash is a crash, dry or not
 
     async def attempt_ended(self, message_id: str) -> None:
         await self.real.attempt_ended(message_id)

@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS seen_members (key TEXT PRIMARY KEY, members TEXT NOT 
 CREATE TABLE IF NOT EXISTS queue_lag (
     queue TEXT PRIMARY KEY, oldest_waiting DOUBLE PRECISION,
     reported_at DOUBLE PRECISION NOT NULL);
-CREATE TABLE IF NOT EXISTS attempts_in_hand (message_id TEXT PRIMARY KEY, began INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS attempts_in_hand (
+    message_id TEXT PRIMARY KEY, began INTEGER NOT NULL, process TEXT NOT NULL);
 """
 
 
@@ -88,10 +89,12 @@ class PostgresStore:
             queue, oldest_waiting, at,
         )  # fmt: skip
 
-    async def attempt_began(self, message_id: str) -> int:
+    async def attempt_began(self, message_id: str, process: str) -> int:
         began = await self.pool.fetchval(
-            "INSERT INTO attempts_in_hand VALUES ($1, 1) ON CONFLICT (message_id) DO UPDATE"
-            " SET began = attempts_in_hand.began + 1 RETURNING began", message_id,
+            "INSERT INTO attempts_in_hand VALUES ($1, 1, $2) ON CONFLICT (message_id) DO UPDATE"
+            " SET began = attempts_in_hand.began"
+            " + (attempts_in_hand.process <> excluded.process)::int,"
+            " process = excluded.process RETURNING began", message_id, process,
         )  # fmt: skip
         return int(began)
 

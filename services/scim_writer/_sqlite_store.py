@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS aws_objects (
 CREATE TABLE IF NOT EXISTS seen_members (key TEXT PRIMARY KEY, members TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS queue_lag (
     queue TEXT PRIMARY KEY, oldest_waiting REAL, reported_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS attempts_in_hand (message_id TEXT PRIMARY KEY, began INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS attempts_in_hand (
+    message_id TEXT PRIMARY KEY, began INTEGER NOT NULL, process TEXT NOT NULL);
 """
 
 
@@ -95,10 +96,11 @@ class SqliteStore:
                 (queue, oldest_waiting, at),
             )
 
-    async def attempt_began(self, message_id: str) -> int:
+    async def attempt_began(self, message_id: str, process: str) -> int:
         async with self._writing, self.db.execute(
-            "INSERT INTO attempts_in_hand VALUES (?, 1) ON CONFLICT (message_id) DO UPDATE"
-            " SET began = began + 1 RETURNING began", (message_id,),
+            "INSERT INTO attempts_in_hand VALUES (?, 1, ?) ON CONFLICT (message_id) DO UPDATE"
+            " SET began = began + (process <> excluded.process), process = excluded.process"
+            " RETURNING began", (message_id, process),
         ) as cursor:  # fmt: skip
             row = await cursor.fetchone()
         return int(row[0]) if row else 1

@@ -71,9 +71,10 @@ class StateStore(Protocol):
     async def lags(self) -> dict[str, QueueLag]:
         """The latest report per queue."""
 
-    async def attempt_began(self, message_id: str) -> int:
-        """Note that applying a redelivered message begins; how many times it began without
-        ending, this time included (the earlier ones ended with its consumer's process)."""
+    async def attempt_began(self, message_id: str, process: str) -> int:
+        """Note that ``process`` (one writer process's id) begins applying a redelivered
+        message; how many processes began it without ending it, this one included. The
+        same process beginning it again (its broker connection dropped) does not count."""
 
     async def attempt_ended(self, message_id: str) -> None:
         """The message got an outcome: forget its beginnings."""

@@ -146,6 +146,8 @@ class RabbitNode:
         self.name = f"{prefix}-{uuid.uuid4().hex[:8]}@localhost"
         self.node_port = free_port()
         self.dist_port = free_port()
+        while self.dist_port == self.node_port:  # released ports can be handed out again
+            self.dist_port = free_port()
         self.start_timeout = start_timeout
         self._own_dir = base_dir is None
         self.base_dir = base_dir or Path(tempfile.mkdtemp(prefix="rabbit-node-"))

@@ -68,6 +68,7 @@ def _stalled(aws: Aws) -> int:
     return int(aws.state()["stalled"])
 
 
+@pytest.mark.timeout(300)  # four writer starts and 1,001 users on a busy machine
 def test_a_message_that_kills_the_writer_is_dead_lettered_while_1000_others_flow(
     amqp_url: str, emulator_server: EmulatorServer, aws: Aws, tmp: Path
 ) -> None:
@@ -83,7 +84,8 @@ def test_a_message_that_kills_the_writer_is_dead_lettered_while_1000_others_flow
                 send(pipeline, *(user_change(f"ok-{batch}-{n}", f"u-ok{batch}x{n}", 2)
                                  for n in range(OTHERS // 10)))  # fmt: skip
             poison_shard = topology.shard_queue(topology.shard_of("user:u-poison")).name
-            for kill in range(1, CRASHES_ALLOWED + 1):
+            # Its first delivery is not yet suspect: that writer's death is not counted.
+            for kill in range(1, CRASHES_ALLOWED + 2):
                 wait_until(lambda: _stalled(aws) >= kill, within=60,  # noqa: B023 - used at once
                            what=f"the poisoned create in flight, time {kill}")  # fmt: skip
                 w[-1].send_signal(signal.SIGKILL)
@@ -94,12 +96,13 @@ def test_a_message_that_kills_the_writer_is_dead_lettered_while_1000_others_flow
             assert "ended the writer's process" in str(parked.headers["x-idp-sync-error-detail"])
             wait_until(lambda: len(aws.state()["users"]) == OTHERS, within=120,
                        what="every other user applied")  # fmt: skip
-            assert _stalled(aws) == CRASHES_ALLOWED, "no further attempt after"
+            assert _stalled(aws) == CRASHES_ALLOWED + 1, "no further attempt after"
             assert w[-1].poll() is None, "the last writer runs on"
     finally:
         asyncio.run(broker.delete_topology(amqp_url, topology))
 
 
+@pytest.mark.timeout(300)  # four normalizer starts on a busy machine
 def test_a_message_that_kills_the_normalizer_is_dead_lettered_while_the_rest_flow(
     amqp_url: str, tmp: Path
 ) -> None:

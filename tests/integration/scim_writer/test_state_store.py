@@ -173,10 +173,11 @@ async def _release_after(release: asyncio.Event, undo: Callable[[], Awaitable[ob
     await undo()
 
 
-async def test_the_starts_of_a_redelivered_message_are_counted_until_it_ends(
+async def test_the_processes_that_began_a_message_are_counted_until_it_ends(
     store: StateStore,
 ) -> None:
-    assert [await store.attempt_began("m1") for _ in range(3)] == [1, 2, 3]
-    assert await store.attempt_began("m2") == 1
+    assert [await store.attempt_began("m1", p) for p in ("a", "b", "c")] == [1, 2, 3]
+    assert await store.attempt_began("m1", "c") == 3, "the same process again does not count"
+    assert await store.attempt_began("m2", "c") == 1
     await store.attempt_ended("m1")
-    assert await store.attempt_began("m1") == 1
+    assert await store.attempt_began("m1", "d") == 1
