@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ._config import Behaviour, Faults, Token
+from ._config import TOKEN_LIFETIME, Behaviour, Faults, Token
 from ._emulator import Emulator, TooManyTokens
 
 _Settings = TypeVar("_Settings", Faults, Behaviour)
@@ -24,7 +24,9 @@ _Endpoint = Callable[[Request], Awaitable[Response]]
 
 class _NewToken(msgspec.Struct, forbid_unknown_fields=True):
     token: str
-    created_at: dt.datetime | None = None
+    created_at: Annotated[dt.datetime, msgspec.Meta(tz=True)] | None = None
+    """With a time zone: a naive one cannot be compared with now (every later request
+    presenting the token would fail with a TypeError)."""
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -52,8 +54,8 @@ def admin_routes(em: Emulator) -> list[Route]:
                 return _problem(401, "a valid bearer token of this tenant is required")
             try:
                 return await endpoint(request)
-            except (msgspec.ValidationError, msgspec.DecodeError) as error:
-                return _problem(400, str(error))
+            except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as error:
+                return _problem(400, str(error))  # (msgspec's error for bad UTF-8 is Python's)
 
         return guard
 
@@ -83,6 +85,8 @@ def admin_routes(em: Emulator) -> list[Route]:
     async def tokens(request: Request) -> Response:
         new = msgspec.json.decode(await request.body(), type=_NewToken)
         created = new.created_at or dt.datetime.now(dt.UTC)
+        if created > dt.datetime.max.replace(tzinfo=dt.UTC) - TOKEN_LIFETIME:
+            return _problem(400, "created_at is so late that the token's expiry is past year 9999")
         try:
             em.add_token(Token(new.token, created))
         except TooManyTokens:

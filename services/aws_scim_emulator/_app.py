@@ -43,6 +43,8 @@ def create_app(config: EmulatorConfig) -> Starlette:
         Route("/{tenant}/scim/v2/{rest:path}", scim_endpoint(emulator), methods=_METHODS),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: _not_found})
+    # AWS answers `.../scim/v2` (no slash) 404 like any unknown path, not a redirect.
+    app.router.redirect_slashes = False
     app.state.emulator = emulator
     return app
 

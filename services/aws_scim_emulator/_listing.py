@@ -123,7 +123,8 @@ def _count(params: Mapping[str, str], behaviour: Behaviour) -> int:
 
 
 def _cursor(filter_text: str, last_seq: int) -> str:
-    digest = hashlib.sha256(filter_text.encode()).hexdigest()[:16]
+    # surrogatepass: a query string may percent-encode a lone surrogate, which is no UTF-8
+    digest = hashlib.sha256(filter_text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return base64.b64encode(f"{digest}/{last_seq}".encode()).decode()
 
 

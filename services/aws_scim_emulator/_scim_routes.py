@@ -153,7 +153,7 @@ def _error(error: ScimError, request_id: str) -> Response:
 def _decode(raw: bytes) -> Any:
     try:
         return msgspec.json.decode(raw) if raw else None
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec's error for bad UTF-8
         raise InvalidRequest from None
 
 

@@ -38,6 +38,9 @@ def _check(ops: list[Operation]) -> None:
 def _apply_filtered(
     items: list[dict[str, Any]], op: Operation, where: ValueFilter
 ) -> list[dict[str, Any]]:
+    if not all(isinstance(item, dict) for item in items):
+        raise InvalidRequest  # an earlier operation of this PATCH set non-objects
+
     def matches(item: dict[str, Any]) -> bool:
         return bool(item.get(where.attribute) == where.value)
 
@@ -79,6 +82,8 @@ def _apply(attrs: dict[str, Any], op: Operation) -> None:
         _apply_multi(attrs, attribute, op)
     elif op.sub_attribute is not None:
         parent = attrs.setdefault(attribute, {})
+        if not isinstance(parent, dict):
+            raise InvalidRequest  # `userName.x`: a simple attribute has no sub-attributes
         if op.op == "remove":
             parent.pop(op.sub_attribute, None)
         else:

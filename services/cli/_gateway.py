@@ -26,6 +26,10 @@ def gateway(
     IDP_SYNC_ENTRA_CLIENT_STATE (entra), IDP_SYNC_KEYCLOAK_SECRET (keycloak),
     IDP_SYNC_AUTHENTIK_SECRET (authentik), IDP_SYNC_GOOGLE_CHANNEL_TOKEN (google),
     IDP_SYNC_WEBHOOK_SECRET (generic, Standard Webhooks whsec_...).
+
+    At most IDP_SYNC_GATEWAY_MAX_INFLIGHT webhooks (default 256) are worked on at once;
+    beyond that they are answered 503 with Retry-After: 1 at once, rather than queueing
+    in the gateway until the IdP times out. /healthz, /readyz and /metrics are never limited.
     """
     import uvicorn
 

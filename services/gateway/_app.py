@@ -27,10 +27,11 @@ from . import _okta
 from ._answers import problem
 from ._config import GatewayConfig
 from ._idp_routes import idp_handlers
-from ._publisher import BrokerPublisher, RawEvent, RawEventPublisher
+from ._inflight import InflightLimit
+from ._publisher import BrokerPublisher, RawEventPublisher
 
 log = logging.getLogger("idp_sync.gateway")
-_Split = Callable[[bytes], tuple[str, list[RawEvent]]]
+Lifespan = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
 
 
 class BodyTooLarge(Exception):
@@ -86,23 +87,37 @@ def _routes(config: GatewayConfig, publisher: RawEventPublisher) -> list[Route]:
     return routes
 
 
-def create_app(config: GatewayConfig, amqp_url: str) -> Starlette:
-    """The gateway ASGI app; it connects to the broker in the background once started."""
-    broker = RabbitBroker(
-        amqp_url,
-        middlewares=(RabbitTelemetryMiddleware(),),
-        default_channel=Channel(publisher_confirms=True, on_return_raises=True),
-        logger=None,
-    )
-    publisher = BrokerPublisher(broker, config.topology, config.publish_timeout)
-
+def _connecting(publisher: BrokerPublisher) -> Lifespan:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         connecting = asyncio.create_task(publisher.keep_connecting())
         yield
         connecting.cancel()
-        await broker.stop()
+        await publisher.broker.stop()
 
+    return lifespan
+
+
+def create_app(
+    config: GatewayConfig, amqp_url: str, *, publisher: RawEventPublisher | None = None
+) -> Starlette:
+    """The gateway ASGI app; it connects to the broker in the background once started.
+
+    ``publisher`` replaces the broker (tests and fuzzing: a fake, or a broker publisher
+    the caller connects itself); ``amqp_url`` is then unused.
+    """
+    lifespan: Lifespan | None = None
+    if publisher is None:
+        broker = RabbitBroker(
+            amqp_url,
+            middlewares=(RabbitTelemetryMiddleware(),),
+            default_channel=Channel(publisher_confirms=True, on_return_raises=True),
+            logger=None,
+        )
+        own = BrokerPublisher(broker, config.topology, config.publish_timeout)
+        publisher, lifespan = own, _connecting(own)
     routes = [*_routes(config, publisher), Route("/metrics", _metrics)]
     traced = Middleware(OpenTelemetryMiddleware, excluded_urls="healthz,readyz,metrics")
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[traced])
+    # Outermost, so an overflow is refused before any tracing or body reading is spent on it.
+    limited = Middleware(InflightLimit, limit=config.max_inflight)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[limited, traced])

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
+from services.shared.settings import load_settings
 from services.shared.topology import Topology
 
 MIB = 1024 * 1024
+
+
+def _max_inflight_setting() -> int:
+    # The CLI builds GatewayConfig without naming this field, so its default is the
+    # setting itself: IDP_SYNC_GATEWAY_MAX_INFLIGHT reaches every command that serves it.
+    return load_settings().gateway_max_inflight
 
 
 @dataclass(frozen=True)
@@ -31,3 +38,5 @@ class GatewayConfig:
     max_body_bytes: int = MIB
     publish_timeout: float = 2.0
     """Okta waits 3 s in all; the broker's confirm must come well within that."""
+    max_inflight: int = field(default_factory=_max_inflight_setting)
+    """Webhook requests worked on at once; beyond it they are answered 503 at once."""

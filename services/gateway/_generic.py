@@ -11,11 +11,14 @@ the envelope; the normalizer validates each change and dead-letters what it cann
 
 from __future__ import annotations
 
+import base64
+
 import msgspec
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from ._okta import UnreadableBatch
 from ._publisher import RawEvent
+from ._text import readable_text
 
 
 class _ChangeId(msgspec.Struct):
@@ -31,10 +34,36 @@ class BadSignature(Exception):
     """Missing, wrong or stale Standard Webhooks signature."""
 
 
+def _v1_signatures(header: str) -> str:
+    """The well-formed ``v1,<base64>`` entries of the header, space-separated.
+
+    The library raises ValueError (or binascii.Error) on an entry without a comma or with
+    broken base64, before it looks at the next one; the spec has receivers ignore what they
+    do not understand, so those entries are dropped here and the rest are checked.
+    """
+    kept = []
+    for entry in header.split():
+        version, _, signature = entry.partition(",")
+        try:
+            base64.b64decode(signature, validate=True)
+        except ValueError:  # binascii.Error, or a str with non-ASCII characters
+            continue
+        if version == "v1" and signature:
+            kept.append(entry)
+    if not kept:
+        raise BadSignature("webhook-signature has no well-formed v1 signature")
+    return " ".join(kept)
+
+
 def verify(secret: str, body: bytes, headers: dict[str, str]) -> None:
-    """Check ``webhook-signature`` over ``id.timestamp.body``, within 5 minutes."""
+    """Check ``webhook-signature`` over ``id.timestamp.body``, within 5 minutes.
+
+    ``UnreadableBatch`` when the body is not UTF-8: the library can only sign text.
+    """
+    readable_text(body)
+    checked = {**headers, "webhook-signature": _v1_signatures(headers.get("webhook-signature", ""))}
     try:
-        Webhook(secret).verify(body, headers, json_parse=False)
+        Webhook(secret).verify(body, checked, json_parse=False)
     except WebhookVerificationError as error:
         raise BadSignature(str(error)) from error
 

@@ -46,7 +46,11 @@ def split_push(headers: Mapping[str, str], body: bytes) -> tuple[str, list[RawEv
     admin activity such as a group change (Reports API channel)."""
     uri = headers.get("x-goog-resource-uri", "")
     try:
-        if "/reports/" in urlsplit(uri).path:
+        path = urlsplit(uri).path
+    except ValueError as error:
+        raise UnreadableBatch(f"X-Goog-Resource-URI is not a URL: {error}") from None
+    try:
+        if "/reports/" in path:
             about: dict[str, object] = {"activity": msgspec.json.decode(body)}
         else:
             about = {"user": {"id": msgspec.json.decode(body, type=_User).id}}

@@ -118,6 +118,8 @@ def _generic_route(
             _generic.verify(secret, body, dict(request.headers))
         except _generic.BadSignature as error:
             return problem(401, f"signature refused: {error}")
+        except _okta.UnreadableBatch as error:  # not UTF-8: there is no text to verify
+            return problem(400, str(error))
         return await accept(publisher, "generic", body, _generic.split_changes)
 
     return [("/webhooks/generic", generic)]

@@ -29,8 +29,10 @@ class BadKeycloakSignature(ValueError):
 
 
 def verify(secret: str, body: bytes, signature: str | None) -> None:
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if not signature or not hmac.compare_digest(expected, signature.strip().lower()):
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
+    # Bytes, not str: compare_digest refuses str with non-ASCII characters (a TypeError).
+    presented = (signature or "").strip().lower().encode()
+    if not presented or not hmac.compare_digest(expected, presented):
         raise BadKeycloakSignature("X-Keycloak-Signature does not match the body")
 
 

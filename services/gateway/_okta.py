@@ -54,6 +54,9 @@ def split_batch(body: bytes) -> tuple[str, list[RawEvent]]:
         ids = [msgspec.json.decode(raw, type=_EventId).uuid for raw in envelope.data.events]
     except msgspec.DecodeError as error:  # malformed JSON or the wrong shape
         raise UnreadableBatch(f"not an Okta event hook batch: {error}") from error
-    tenant = urlsplit(envelope.source).hostname or "okta"
+    try:
+        tenant = urlsplit(envelope.source).hostname or "okta"
+    except ValueError as error:  # e.g. "http://[": the org, and so every externalId, unknown
+        raise UnreadableBatch(f"the batch's `source` is not a URL: {error}") from None
     pairs = zip(ids, envelope.data.events, strict=True)
     return tenant, [RawEvent(event_id, bytes(raw)) for event_id, raw in pairs]

@@ -46,6 +46,25 @@ class AuthentikEvent(msgspec.Struct):
     model: _Model | None = None
 
 
+class _User(msgspec.Struct):
+    """The user fields the mapping reads (the username attribute aside)."""
+
+    name: str | None = None
+    email: str | None = None
+    is_active: bool | None = None
+    groups: list[str | int] = []
+
+
+class _Member(msgspec.Struct):
+    pk: str | int
+
+
+class _Group(msgspec.Struct):
+    name: str | None = None
+    users: list[str | int] = []
+    users_obj: list[_Member] | None = None
+
+
 @dataclass
 class AuthentikNormalizer:
     api: AuthentikApi | None
@@ -55,10 +74,7 @@ class AuthentikNormalizer:
     """Per event: the memberships to remember once its events are confirmed."""
 
     async def normalize(self, raw: bytes, tenant: str) -> list[schemas.CanonicalEvent]:
-        try:
-            event = msgspec.json.decode(raw, type=AuthentikEvent)
-        except msgspec.DecodeError as error:
-            raise Unmappable(f"not idp-sync's authentik body mapping: {error}") from error
+        event = _mapping.decode(raw, AuthentikEvent, "idp-sync's authentik body mapping")
         model = event.model
         if model is None or model.app != "authentik_core" or model.model_name not in {
             "user", "group"
@@ -89,10 +105,13 @@ class AuthentikNormalizer:
         if event.action == "model_deleted":
             return [canonical(schemas.UserDeleted, origin, subject)]
         api, store = self._reads()
-        found = await api.read("users", pk)
+        found = await api.read("users", _mapping.segment(pk, "authentik user"))
         if found is None:
             return [canonical(schemas.UserDeleted, origin, subject)]
-        login = str(found.get(self.username_attribute) or "")
+        _mapping.shaped(found, _User, "the authentik user")
+        login = found.get(self.username_attribute) or ""
+        if not isinstance(login, str):
+            raise Unmappable(f"the authentik user's {self.username_attribute!r} is not text")
         if found.get("is_active") is False:
             return [canonical(schemas.UserDeactivated, origin, subject, user_name=login or None)]
         if not login:
@@ -119,7 +138,9 @@ class AuthentikNormalizer:
         if event.action == "model_deleted":
             return [canonical(schemas.GroupDeleted, origin, subject)]
         api, store = self._reads()
-        found = await api.read("groups", uuid)
+        found = await api.read("groups", _mapping.segment(uuid, "authentik group"))
+        if found is not None:
+            _mapping.shaped(found, _Group, "the authentik group")
         events: list[schemas.CanonicalEvent] = [group_now(origin, subject, found, "name")]
         if found is None:
             return events

@@ -40,6 +40,27 @@ class Notification(msgspec.Struct):
     resourceData: dict[str, Any] = {}  # noqa: N815 - msgspec copies defaults
 
 
+class _DeltaMember(msgspec.Struct):
+    """One entry of ``members@delta``: a member, or one removed (``@removed`` present)."""
+
+    id: str
+    removed: Any = msgspec.field(name="@removed", default=msgspec.UNSET)
+
+
+class _GraphUser(msgspec.Struct):
+    """The user fields the mapping reads (the username attribute aside), as Graph types them."""
+
+    displayName: str | None = None  # noqa: N815 - Graph's field names
+    givenName: str | None = None  # noqa: N815
+    surname: str | None = None
+    mail: str | None = None
+    accountEnabled: bool | None = None  # noqa: N815
+    jobTitle: str | None = None  # noqa: N815
+    department: str | None = None
+    employeeId: str | None = None  # noqa: N815
+    userPrincipalName: str | None = None  # noqa: N815
+
+
 class EntraNormalizer:
     """Maps one Graph notification, reading the object back from Graph."""
 
@@ -48,10 +69,7 @@ class EntraNormalizer:
         self.username_attribute = username_attribute
 
     async def normalize(self, raw: bytes, tenant: str) -> list[schemas.CanonicalEvent]:
-        try:
-            notification = msgspec.json.decode(raw, type=Notification)
-        except msgspec.DecodeError as error:
-            raise Unmappable(f"not a Graph change notification: {error}") from error
+        notification = _mapping.decode(raw, Notification, "a Graph change notification")
         if notification.lifecycleEvent:
             return await self._lifecycle(notification)
         kind, _, object_id = notification.resource.partition("/")
@@ -72,7 +90,8 @@ class EntraNormalizer:
     async def _lifecycle(self, notification: Notification) -> list[schemas.CanonicalEvent]:
         subscription = notification.subscriptionId
         if notification.lifecycleEvent == "reauthorizationRequired":
-            await self._graph().request("POST", f"/subscriptions/{subscription}/reauthorize")
+            path = f"/subscriptions/{_mapping.segment(subscription, 'Graph subscription')}"
+            await self._graph().request("POST", f"{path}/reauthorize")
             log.info("reauthorized Graph subscription %s", subscription)
             return []
         raise Unmappable(
@@ -86,9 +105,10 @@ class EntraNormalizer:
         subject = Subject("user", user_id)
         if notification.changeType == "deleted":
             return canonical(schemas.UserDeleted, origin, subject)
-        found = await self._graph().user(user_id)
+        found = await self._graph().user(_mapping.segment(user_id, "Entra user"))
         if found is None:  # soft-deleted (or gone): Graph answers 404
             return canonical(schemas.UserDeleted, origin, subject)
+        _mapping.shaped(found, _GraphUser, "the Entra user")
         if found.get("accountEnabled") is False:
             return canonical(schemas.UserDeactivated, origin, subject,
                              user_name=found.get("userPrincipalName"))  # fmt: skip
@@ -99,7 +119,7 @@ class EntraNormalizer:
         if not found.get(attribute):
             raise Unmappable(f"the Entra user has no {attribute!r} (IDP_SYNC_USERNAME_ATTRIBUTE)")
         return _mapping.user_state(
-            name=str(found[attribute]), display_name=found.get("displayName"),
+            name=found[attribute], display_name=found.get("displayName"),
             given_name=found.get("givenName"), family_name=found.get("surname"),
             email_address=found.get("mail"), active=found.get("accountEnabled") is not False,
             title=found.get("jobTitle"), department=found.get("department"),
@@ -112,16 +132,21 @@ class EntraNormalizer:
         subject = Subject("group", group_id)
         if notification.changeType == "deleted":
             return [canonical(schemas.GroupDeleted, origin, subject)]
-        delta: list[dict[str, Any]] = notification.resourceData.get("members@delta") or []
+        try:
+            delta = msgspec.convert(notification.resourceData.get("members@delta") or [],
+                                    list[_DeltaMember])  # fmt: skip
+        except msgspec.ValidationError as error:
+            raise Unmappable(f"unreadable members@delta: {error}") from error
         if delta:
             return await self._members(origin, subject, delta)
-        return [group_now(origin, subject, await self._graph().group(group_id), "displayName")]
+        found = await self._graph().group(_mapping.segment(group_id, "Entra group"))
+        return [group_now(origin, subject, found, "displayName")]
 
     async def _members(
-        self, origin: Origin, subject: Subject, delta: list[dict[str, Any]]
+        self, origin: Origin, subject: Subject, delta: list[_DeltaMember]
     ) -> list[schemas.CanonicalEvent]:
-        added = [d["id"] for d in delta if "@removed" not in d]
-        removed = [d["id"] for d in delta if "@removed" in d]
+        added = [d.id for d in delta if d.removed is msgspec.UNSET]
+        removed = [d.id for d in delta if d.removed is not msgspec.UNSET]
         users = await self._graph().users_among(added) if added else {}
         events: list[schemas.CanonicalEvent] = []
         if members := tuple(Member(i, users[i].get(self.username_attribute))

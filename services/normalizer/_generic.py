@@ -104,10 +104,7 @@ def _group_event(change: GenericChange, tenant: str) -> schemas.CanonicalEvent:
 
 def normalize(raw: bytes, tenant: str) -> list[schemas.CanonicalEvent]:
     """One generic change as one canonical event, or ``Unmappable`` with the reason."""
-    try:
-        change = msgspec.json.decode(raw, type=GenericChange)
-    except msgspec.DecodeError as error:
-        raise Unmappable(f"not a generic change: {error}") from error
+    change = _mapping.decode(raw, GenericChange, "a generic change")
     if change.type.startswith("user."):
         return [_user_event(change, tenant)]
     return [_group_event(change, tenant)]

@@ -40,6 +40,29 @@ class _User(msgspec.Struct):
     id: str
 
 
+class _Parameter(msgspec.Struct):
+    name: str = ""
+    value: str | None = None
+    """Text parameters; numbers and lists come in other fields, which no mapping reads."""
+
+
+class _ActivityEvent(msgspec.Struct):
+    name: str = ""
+    parameters: list[_Parameter] = []
+
+
+class _ActivityId(msgspec.Struct):
+    time: dt.datetime
+    uniqueQualifier: str | int = ""  # noqa: N815 - Google's field name
+
+
+class Activity(msgspec.Struct):
+    """A Reports API admin activity, as far as the mapping reads it."""
+
+    id: _ActivityId
+    events: list[_ActivityEvent] = []
+
+
 class PushMessage(msgspec.Struct):
     """What the gateway queues: the channel's headers, and what Google sent."""
 
@@ -47,7 +70,31 @@ class PushMessage(msgspec.Struct):
     channel_id: str
     message_number: str
     user: _User | None = None
-    activity: dict[str, Any] | None = None
+    activity: Activity | None = None
+
+
+class _Name(msgspec.Struct):
+    fullName: str | None = None  # noqa: N815 - Google's field names
+    givenName: str | None = None  # noqa: N815
+    familyName: str | None = None  # noqa: N815
+
+
+class _Organization(msgspec.Struct):
+    title: str | None = None
+    department: str | None = None
+
+
+class _DirectoryUser(msgspec.Struct):
+    id: str
+    primaryEmail: str | None = None  # noqa: N815
+    suspended: bool | None = None
+    name: _Name | None = None
+    organizations: list[_Organization] | None = None
+
+
+class _DirectoryGroup(msgspec.Struct):
+    id: str
+    name: str | None = None
 
 
 class GoogleNormalizer:
@@ -56,10 +103,7 @@ class GoogleNormalizer:
         self.store = store
 
     async def normalize(self, raw: bytes, tenant: str) -> list[schemas.CanonicalEvent]:
-        try:
-            message = msgspec.json.decode(raw, type=PushMessage)
-        except msgspec.DecodeError as error:
-            raise Unmappable(f"not a Google push message: {error}") from error
+        message = _mapping.decode(raw, PushMessage, "a Google push message")
         if message.activity is not None:
             return await self._activity(message.activity, tenant)
         if message.user is None:
@@ -69,8 +113,7 @@ class GoogleNormalizer:
                         dt.datetime.now(dt.UTC))  # fmt: skip
         if message.state == "delete":
             return [canonical(schemas.UserDeleted, origin, subject)]
-        api, _ = self._reads()
-        found = await api.user(message.user.id)
+        found = await self._user(message.user.id)
         if found is None:
             return [canonical(schemas.UserDeleted, origin, subject)]
         if found.get("suspended"):
@@ -86,34 +129,35 @@ class GoogleNormalizer:
             )
         return self.api, self.store
 
-    async def _activity(
-        self, activity: dict[str, Any], tenant: str
-    ) -> list[schemas.CanonicalEvent]:
-        ids = activity.get("id") or {}
-        moment = dt.datetime.fromisoformat(str(ids.get("time")).replace("Z", "+00:00"))
+    async def _user(self, key: str) -> dict[str, Any] | None:
+        """The user (by id or email) as the Directory has it now; ``None``: gone."""
+        found = await self._reads()[0].user(_mapping.segment(key, "Google user"))
+        return None if found is None else _mapping.shaped(found, _DirectoryUser, "the Google user")
+
+    async def _activity(self, activity: Activity, tenant: str) -> list[schemas.CanonicalEvent]:
         events: list[schemas.CanonicalEvent] = []
-        for n, item in enumerate(activity.get("events") or []):
-            name = item.get("name", "")
-            params = {p.get("name"): p.get("value") for p in item.get("parameters") or []}
-            origin = Origin(SOURCE, tenant, f"{ids.get('uniqueQualifier')}:{n}", moment)
-            if name in _GROUP_CHANGES:
+        for n, item in enumerate(activity.events):
+            params = {p.name: p.value for p in item.parameters}
+            origin = Origin(SOURCE, tenant, f"{activity.id.uniqueQualifier}:{n}", activity.id.time)
+            if item.name in _GROUP_CHANGES:
                 # CHANGE_GROUP_EMAIL's NEW_VALUE is the new email; CHANGE_GROUP_NAME's a name
-                email = params["NEW_VALUE"] if name == "CHANGE_GROUP_EMAIL" else params.get(
-                    "GROUP_EMAIL")  # fmt: skip
-                events += await self._group_upserted(origin, str(email))
-            elif name == "DELETE_GROUP":
+                key = "NEW_VALUE" if item.name == "CHANGE_GROUP_EMAIL" else "GROUP_EMAIL"
+                email = _named(params.get(key), item.name, key)
+                events += await self._group_upserted(origin, email)
+            elif item.name == "DELETE_GROUP":
                 events += await self._group_deleted(origin, params)
-            elif name in _MEMBER_CHANGES:
-                events += await self._member(origin, _MEMBER_CHANGES[name], params)
+            elif item.name in _MEMBER_CHANGES:
+                events += await self._member(origin, _MEMBER_CHANGES[item.name], params, item.name)
         return events
 
     async def _group(self, email: str) -> dict[str, Any] | None:
         """The group as the Directory has it now, its email -> id remembered on the way."""
         api, store = self._reads()
         found: dict[str, Any] | None = await api.request(
-            "GET", f"/admin/directory/v1/groups/{email}"
+            "GET", f"/admin/directory/v1/groups/{_mapping.segment(email, 'Google group')}"
         )
         if found is not None:
+            _mapping.shaped(found, _DirectoryGroup, "the Google group")
             await store.remember_members(f"google:group:{email}", frozenset({found["id"]}))
         return found
 
@@ -131,24 +175,31 @@ class GoogleNormalizer:
         return [group_now(origin, Subject("group", found["id"]), found, "name")]
 
     async def _group_deleted(
-        self, origin: Origin, params: dict[str, Any]
+        self, origin: Origin, params: dict[str, str | None]
     ) -> list[schemas.CanonicalEvent]:
         _, store = self._reads()
-        remembered = await store.seen_members(f"google:group:{params.get('GROUP_EMAIL')}")
+        email = _named(params.get("GROUP_EMAIL"), "DELETE_GROUP")
+        remembered = await store.seen_members(f"google:group:{email}")
         if not remembered:
-            log.info("Google group %s was never seen: nothing to delete", params.get("GROUP_EMAIL"))
+            log.info("Google group %s was never seen: nothing to delete", email)
             return []
         return [canonical(schemas.GroupDeleted, origin, Subject("group", next(iter(remembered))))]
 
     async def _member(
-        self, origin: Origin, cls: Membership, params: dict[str, Any]
+        self, origin: Origin, cls: Membership, params: dict[str, str | None], name: str
     ) -> list[schemas.CanonicalEvent]:
-        group_id = await self._group_id(str(params.get("GROUP_EMAIL")))
-        user = await self._reads()[0].user(str(params.get("USER_EMAIL")))
+        group_id = await self._group_id(_named(params.get("GROUP_EMAIL"), name))
+        user = await self._user(_named(params.get("USER_EMAIL"), name, "USER_EMAIL"))
         if group_id is None or user is None:
             return []  # the group or the user is gone: their own events settle AWS
         member = Member(str(user["id"]), user.get("primaryEmail"))
         return [canonical(cls, origin, Subject("group", group_id), members=(member,))]
+
+
+def _named(email: str | None, activity: str, parameter: str = "GROUP_EMAIL") -> str:
+    if not email:
+        raise Unmappable(f"Google {activity} activity without {parameter}")
+    return email
 
 
 def _state(found: dict[str, Any]) -> schemas.UserState:

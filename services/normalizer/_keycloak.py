@@ -43,19 +43,29 @@ class AdminEvent(msgspec.Struct):
     details: dict[str, Any] | None = None
 
 
+class _Representation(msgspec.Struct):
+    """The fields the mapping reads (the username attribute aside), as Keycloak types them."""
+
+    firstName: str | None = None  # noqa: N815 - Keycloak's field names
+    lastName: str | None = None  # noqa: N815
+    email: str | None = None
+    enabled: bool | None = None
+    name: str | None = None
+
+
 class KeycloakNormalizer:
     def __init__(self, api: KeycloakApi | None, username_attribute: str = "username"):
         self.api = api
         self.username_attribute = username_attribute
 
     async def normalize(self, raw: bytes, tenant: str) -> list[schemas.CanonicalEvent]:
-        try:
-            event = msgspec.json.decode(raw, type=AdminEvent)
-        except msgspec.DecodeError as error:
-            raise Unmappable(f"not a Keycloak admin event: {error}") from error
+        event = _mapping.decode(raw, AdminEvent, "a Keycloak admin event")
         realm = event.realmName or tenant
-        origin = Origin(SOURCE, realm, event.uid or event.id,
-                        dt.datetime.fromtimestamp(event.time / 1000, dt.UTC))  # fmt: skip
+        try:
+            moment = dt.datetime.fromtimestamp(event.time / 1000, dt.UTC)
+        except (OverflowError, OSError, ValueError) as error:
+            raise Unmappable(f"Keycloak event time {event.time} is out of range") from error
+        origin = Origin(SOURCE, realm, event.uid or event.id, moment)
         parts = event.resourcePath.strip("/").split("/")
         match event.resourceType, parts:
             case "USER", ["users", user_id]:
@@ -76,13 +86,18 @@ class KeycloakNormalizer:
         """The object as it is now: the event's representation, else read back."""
         if event.representation:
             try:
-                found: dict[str, Any] = msgspec.json.decode(event.representation)
-            except msgspec.DecodeError as error:
+                found = msgspec.json.decode(event.representation)
+            except _mapping.UNREADABLE as error:
                 raise Unmappable(f"unreadable representation: {error}") from error
-            return found
+            if not isinstance(found, dict):
+                raise Unmappable(f"the representation is a {type(found).__name__}, not an object")
+            return _mapping.shaped(found, _Representation, "the Keycloak representation")
         if self.api is None:
             raise MissingSettings(_NEEDS_API)
-        return await self.api.read(realm, path)
+        read = await self.api.read(_mapping.segment(realm, "Keycloak realm"), path)
+        if read is None:
+            return None
+        return _mapping.shaped(read, _Representation, "the Keycloak object")
 
     async def _user(
         self, event: AdminEvent, origin: Origin, realm: str, user_id: str
@@ -90,7 +105,7 @@ class KeycloakNormalizer:
         subject = Subject("user", user_id)
         if event.operationType == "DELETE":
             return canonical(schemas.UserDeleted, origin, subject)
-        found = await self._current(event, realm, f"users/{user_id}")
+        found = await self._current(event, realm, f"users/{_mapping.segment(user_id, 'user')}")
         if found is None:
             return canonical(schemas.UserDeleted, origin, subject)
         if found.get("enabled") is False:
@@ -99,7 +114,7 @@ class KeycloakNormalizer:
         if not found.get(self.username_attribute):
             raise Unmappable(f"the Keycloak user has no {self.username_attribute!r}")
         state = _mapping.user_state(
-            name=str(found[self.username_attribute]), display_name=None,
+            name=found[self.username_attribute], display_name=None,
             given_name=found.get("firstName"), family_name=found.get("lastName"),
             email_address=found.get("email"),
         )  # fmt: skip
@@ -111,5 +126,6 @@ class KeycloakNormalizer:
         subject = Subject("group", group_id)
         if event.operationType == "DELETE":
             return [canonical(schemas.GroupDeleted, origin, subject)]
-        found = await self._current(event, realm, f"groups/{group_id}")
+        found = await self._current(event, realm,
+                                    f"groups/{_mapping.segment(group_id, 'group')}")  # fmt: skip
         return [group_now(origin, subject, found, "name")]

@@ -9,18 +9,65 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import msgspec
 
 from schemas import UserState
 
 from ._errors import Unmappable
 
 _FORBIDDEN = frozenset("<>;:%")
+T = TypeVar("T")
+UNREADABLE = (msgspec.DecodeError, UnicodeDecodeError)
+"""What decoding a raw event can raise: msgspec raises ``UnicodeDecodeError``, not its
+``DecodeError``, for invalid UTF-8 inside a string."""
+
+
+def decode(raw: bytes, shape: type[T], what: str) -> T:
+    """``raw`` decoded as ``shape``, else ``Unmappable`` saying it is not ``what``."""
+    try:
+        return msgspec.json.decode(raw, type=shape)
+    except UNREADABLE as error:
+        raise Unmappable(f"not {what}: {error}") from error
+
+
+def shaped(found: dict[str, Any], shape: type[Any], what: str) -> dict[str, Any]:
+    """``found`` (an IdP API answer) once its fields have the types ``shape`` declares.
+
+    The mapping then reads the dict as it is; a field of another type (a number where a
+    name belongs, a list where an object does) is ``Unmappable`` with msgspec's reason,
+    rather than a TypeError deep in the mapping that would be retried in vain.
+    """
+    try:
+        msgspec.convert(found, shape, strict=True)
+    except msgspec.ValidationError as error:
+        raise Unmappable(f"{what} is not as expected: {error}") from error
+    except UnicodeEncodeError as error:  # a lone surrogate: JSON can escape one, UTF-8 not
+        raise Unmappable(f"{what} holds text that is not Unicode: {error}") from error
+    return found
+
+
+def segment(idp_id: str, what: str) -> str:
+    """``idp_id`` as one segment of an IdP API path, percent-encoded, so an id with ``/``,
+    ``?`` or ``#`` reads that object and no other (``users/../groups/1`` would not)."""
+    if idp_id in {"", ".", ".."}:
+        raise Unmappable(f"{what} id {idp_id!r} names no object to read back")
+    try:
+        return quote(idp_id, safe="@")
+    except UnicodeEncodeError:  # a lone surrogate, which an IdP API's JSON can escape
+        raise Unmappable(f"{what} id {idp_id!r} is not text") from None
 
 
 def clean(text: str | None, limit: int = 1024) -> str | None:
-    """``text`` without what AWS refuses, whitespace folded; ``None`` when nothing is left."""
+    """``text`` without what AWS refuses, whitespace folded; ``None`` when nothing is left.
+
+    ``Unmappable`` when ``text`` is not text at all (a number, a list...)."""
     if text is None:
         return None
+    if not isinstance(text, str):
+        raise Unmappable(f"expected text, got {type(text).__name__} {str(text)[:60]!r}")
     folded = " ".join(text.split())  # tabs and newlines become spaces, not glue
     kept = "".join(c for c in folded if c not in _FORBIDDEN and unicodedata.category(c)[0] != "C")
     folded = " ".join(kept.split())[:limit].strip()
@@ -53,6 +100,12 @@ def user_state(
     employee_number: str | None = None,
 ) -> UserState:  # fmt: skip
     """A ``UserState`` AWS accepts, filling required names from what is there."""
+    given_fields = {"userName": name, "displayName": display_name, "givenName": given_name,
+                    "familyName": family_name, "email": email_address, "title": title,
+                    "department": department, "employeeNumber": employee_number}  # fmt: skip
+    for field, value in given_fields.items():
+        if value is not None and not isinstance(value, str):
+            raise Unmappable(f"the user's {field} is a {type(value).__name__}, not text")
     login = user_name(name)
     given, family = clean(given_name), clean(family_name)
     shown = clean(display_name) or " ".join(p for p in (given, family) if p) or login

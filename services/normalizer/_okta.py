@@ -38,6 +38,31 @@ class _Outcome(msgspec.Struct):
     result: str
 
 
+class _Profile(msgspec.Struct):
+    """The profile fields the mapping reads, as Okta types them (custom ones aside)."""
+
+    displayName: str | None = None  # noqa: N815 - Okta's field names
+    firstName: str | None = None  # noqa: N815
+    lastName: str | None = None  # noqa: N815
+    email: str | None = None
+    title: str | None = None
+    department: str | None = None
+    employeeNumber: str | None = None  # noqa: N815
+
+
+class _User(msgspec.Struct):
+    profile: _Profile = msgspec.field(default_factory=_Profile)
+    status: str = "ACTIVE"
+
+
+class _GroupProfile(msgspec.Struct):
+    name: str | None = None
+
+
+class _Group(msgspec.Struct):
+    profile: _GroupProfile = msgspec.field(default_factory=_GroupProfile)
+
+
 class LogEvent(msgspec.Struct):
     uuid: str
     published: dt.datetime
@@ -54,10 +79,7 @@ class OktaNormalizer:
         self.username_attribute = username_attribute
 
     async def normalize(self, raw: bytes, tenant: str) -> list[schemas.CanonicalEvent]:
-        try:
-            event = msgspec.json.decode(raw, type=LogEvent)
-        except msgspec.DecodeError as error:
-            raise Unmappable(f"not an Okta LogEvent: {error}") from error
+        event = _mapping.decode(raw, LogEvent, "an Okta LogEvent")
         if event.outcome.result != "SUCCESS":
             log.info("ignoring Okta %s with outcome %s", event.eventType, event.outcome.result)
             return []
@@ -126,12 +148,14 @@ class OktaNormalizer:
     async def _group_name(self, event: LogEvent, group: _Target) -> str | None:
         if self.api is None:
             raise MissingSettings(f"Okta {event.eventType} carries no new name: {_NEEDS_API}")
-        found = await self.api.group(group.id)
-        return None if found is None else str(found.get("profile", {}).get("name") or "")
+        found = await self.api.group(_mapping.segment(group.id, "Okta group"))
+        if found is None:
+            return None
+        return _mapping.shaped(found, _Group, "the Okta group")["profile"].get("name") or ""
 
     async def _user_state(self, event: LogEvent, user: _Target) -> schemas.UserState | None:
         if self.api is not None:
-            found = await self.api.user(user.id)
+            found = await self.api.user(_mapping.segment(user.id, "Okta user"))
             if found is None:
                 log.info("Okta user %s is gone; its %s is moot", user.id, event.eventType)
                 return None
@@ -149,7 +173,7 @@ class OktaNormalizer:
         )  # fmt: skip
 
     def _from_profile(self, found: dict[str, Any]) -> schemas.UserState:
-        profile: dict[str, Any] = found.get("profile", {})
+        profile: dict[str, Any] = _mapping.shaped(found, _User, "the Okta user").get("profile", {})
         if self.username_attribute not in profile:
             raise Unmappable(
                 f"Okta profile has no {self.username_attribute!r} "
@@ -159,7 +183,7 @@ class OktaNormalizer:
             str(p) for p in (profile.get("firstName"), profile.get("lastName")) if p
         )
         return _mapping.user_state(
-            name=str(profile[self.username_attribute]), display_name=display,
+            name=profile[self.username_attribute], display_name=display,
             given_name=profile.get("firstName"), family_name=profile.get("lastName"),
             email_address=profile.get("email"),
             active=found.get("status", "ACTIVE") in _ACTIVE_STATUSES,
