@@ -219,7 +219,8 @@ class Writer:
         history = with_failure(dict(message.headers), error, attempts)
         headers = {**message.headers, ATTEMPTS: attempts, HISTORY: history}
         if decision.waiting:
-            headers.setdefault(WAITING_SINCE, time.time())
+            # Text, not a float: AMQP floats are 32 bits, a 128 s step at today's epoch.
+            headers.setdefault(WAITING_SINCE, f"{time.time():.3f}")
         await self.broker.publish(
             message.body, exchange=self.topology.retry_exchange(tier),
             routing_key=message.raw_message.routing_key or "", persist=True,
