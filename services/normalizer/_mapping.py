@@ -108,7 +108,8 @@ def user_state(
             raise Unmappable(f"the user's {field} is a {type(value).__name__}, not text")
     login = user_name(name)
     given, family = clean(given_name), clean(family_name)
-    shown = clean(display_name) or " ".join(p for p in (given, family) if p) or login
+    # Joined, two names of 1024 characters would be one AWS refuses: cleaned (capped) again.
+    shown = clean(display_name) or clean(" ".join(p for p in (given, family) if p)) or login
     if not (given and family):
         split_given, split_family = split_display_name(shown)
         given, family = given or split_given, family or split_family

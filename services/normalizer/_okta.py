@@ -151,7 +151,8 @@ class OktaNormalizer:
         found = await self.api.group(_mapping.segment(group.id, "Okta group"))
         if found is None:
             return None
-        return _mapping.shaped(found, _Group, "the Okta group")["profile"].get("name") or ""
+        profile = _mapping.shaped(found, _Group, "the Okta group").get("profile") or {}
+        return profile.get("name") or ""
 
     async def _user_state(self, event: LogEvent, user: _Target) -> schemas.UserState | None:
         if self.api is not None:

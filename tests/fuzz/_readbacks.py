@@ -9,6 +9,7 @@ parsing lives in the API clients, which the fuzzed mapping modules do not own.
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import re
@@ -161,7 +162,9 @@ class Responder:
             return httpx.Response(status, headers={"retry-after": retry})
         found = OBJECTS[self.source](rng, path, request.content)
         if rng.random() < self.mutate:
-            found = _keep_ids(mutate_tree(rng, found, rng.randint(1, 3)), found, path)
+            # A copy: mutate_tree bends its argument in place, and _keep_ids may fall back.
+            bent = mutate_tree(rng, copy.deepcopy(found), rng.randint(1, 3))
+            found = _keep_ids(bent, found, path)
         self.served.append(f"{path} 200 {json.dumps(found, default=str)[:300]}")
         return httpx.Response(200, content=json.dumps(found).encode("utf-8", "surrogatepass"))
 

@@ -24,6 +24,7 @@ from services.normalizer import (
     Unmappable,
     _generic,
 )
+from services.normalizer._mapping import user_state
 from tests.fuzz._readbacks import FuzzDirectory, MemoryStore
 from tests.support import okta
 
@@ -206,3 +207,23 @@ async def test_a_directory_user_whose_id_is_no_text_is_unmappable() -> None:
     google = GoogleNormalizer(FuzzDirectory(_answering({"id": 103})), MemoryStore().as_store())
     with pytest.raises(Unmappable, match="Google"):
         await google.normalize(activity, "google-workspace")  # was a Member with an int id
+
+
+async def test_an_okta_group_read_back_without_a_profile_is_unmappable() -> None:
+    api = OktaApi("https://acme.okta.com", "t", transport=_answering({"id": "00g1"}))
+    raw = msgspec.json.encode(
+        okta.event("group.profile.update", [okta.group_target("00g1", "x")], published=AT)
+    )
+    with pytest.raises(Unmappable, match="no usable name"):
+        await OktaNormalizer(api).normalize(raw, okta.ORG)  # was KeyError('profile')
+
+
+def test_a_display_name_made_of_two_long_names_stays_within_aws_limit() -> None:
+    state = user_state(
+        name="jane",
+        display_name=None,
+        given_name="G" * 1024,
+        family_name="F" * 1024,
+        email_address=None,
+    )
+    assert len(state.display_name) == 1024  # joined, it was 2049: AWS refuses over 1024
