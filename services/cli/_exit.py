@@ -50,9 +50,7 @@ def until_stopped(service: Coroutine[Any, Any, None]) -> None:
 
     try:
         asyncio.run(service)
-    except Unreachable as error:
+    except (Unreachable, Refused) as error:
         err.print(f"[red]Giving up:[/] {error}")
-        raise typer.Exit(ExitCode.UNREACHABLE) from None
-    except Refused as error:
-        err.print(f"[red]Giving up:[/] {error}")
-        raise typer.Exit(ExitCode.REFUSED) from None
+        code = ExitCode.UNREACHABLE if isinstance(error, Unreachable) else ExitCode.REFUSED
+        raise typer.Exit(code) from None

@@ -18,7 +18,7 @@ import aio_pika
 import httpx
 
 from services.shared.topology import Topology
-from tests.support.processes import idp_sync
+from tests.support.processes import idp_sync, stop
 
 
 class ServiceError(RuntimeError):
@@ -123,15 +123,8 @@ class Service:
 
     def stop(self) -> None:
         """Ask politely (SIGINT, like Ctrl-C), then insist."""
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if self.process is not None:
+            stop(self.process, within=15)
 
     def tail(self, lines: int = 25) -> str:
         with contextlib.suppress(OSError):

@@ -61,12 +61,12 @@ def running(
         stop(process)
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Ask politely (SIGINT, like Ctrl-C), then insist."""
+def stop(process: subprocess.Popen[bytes], within: float = 10.0) -> None:
+    """Ask politely (SIGINT, like Ctrl-C), then insist after ``within`` seconds."""
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=within)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
