@@ -8,11 +8,11 @@ from collections.abc import Callable
 from starlette.responses import JSONResponse, Response
 
 from services.shared.metrics import EVENTS_RECEIVED
+from services.sources.entra.webhook import WrongClientState
+from services.sources.okta.webhook import UnreadableBatch
+from services.sources.text import readable_text
 
-from ._entra import WrongClientState
-from ._okta import UnreadableBatch
 from ._publisher import BrokerUnavailable, RawEvent, RawEventPublisher
-from ._text import readable_text
 
 log = logging.getLogger("idp_sync.gateway")
 Split = Callable[[bytes], tuple[str, list[RawEvent]]]

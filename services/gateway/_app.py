@@ -23,7 +23,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import _okta
+from services.sources.okta import webhook as _okta
+
 from ._answers import problem
 from ._config import GatewayConfig
 from ._idp_routes import idp_handlers

@@ -8,7 +8,13 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from . import _authentik, _entra, _generic, _google, _keycloak, _okta
+from services.sources.authentik import webhook as _authentik
+from services.sources.entra import webhook as _entra
+from services.sources.generic import webhook as _generic
+from services.sources.google import webhook as _google
+from services.sources.keycloak import webhook as _keycloak
+from services.sources.okta import webhook as _okta
+
 from ._answers import accept, problem
 from ._config import GatewayConfig
 from ._publisher import RawEvent, RawEventPublisher

@@ -1,19 +1,19 @@
 """The normalizer: each IdP's dialect in, canonical events (already within AWS's rules) out."""
 
 from services.shared.fates import Fate
+from services.sources.authentik.api import AuthentikApi
+from services.sources.authentik.events import AuthentikNormalizer
+from services.sources.entra.api import EntraApp, GraphApi
+from services.sources.entra.events import EntraNormalizer
+from services.sources.errors import IdpUnavailable, MissingSettings, NormalizeError, Unmappable
+from services.sources.google.api import GoogleDirectory, GoogleServiceAccount
+from services.sources.google.events import GoogleNormalizer
+from services.sources.keycloak.api import KeycloakApi, KeycloakClient
+from services.sources.keycloak.events import KeycloakNormalizer
+from services.sources.okta.api import OktaApi
+from services.sources.okta.events import OktaNormalizer
 
 from ._app import create_broker, fate_of, serve
-from ._authentik import AuthentikNormalizer
-from ._authentik_api import AuthentikApi
-from ._entra import EntraNormalizer
-from ._errors import IdpUnavailable, MissingSettings, NormalizeError, Unmappable
-from ._google import GoogleNormalizer
-from ._google_api import GoogleDirectory, GoogleServiceAccount
-from ._graph_api import EntraApp, GraphApi
-from ._keycloak import KeycloakNormalizer
-from ._keycloak_api import KeycloakApi, KeycloakClient
-from ._okta import OktaNormalizer
-from ._okta_api import OktaApi
 
 __all__ = [
     "AuthentikApi", "AuthentikNormalizer", "EntraApp", "EntraNormalizer", "Fate",

@@ -30,14 +30,13 @@ from services.shared.metrics import EVENTS_NORMALIZED
 from services.shared.startup import broker_address, until_reachable
 from services.shared.telemetry import annotate
 from services.shared.topology import Topology, declare
-
-from . import _generic
-from ._authentik import AuthentikNormalizer
-from ._entra import EntraNormalizer
-from ._errors import IdpUnavailable, Unmappable
-from ._google import GoogleNormalizer
-from ._keycloak import KeycloakNormalizer
-from ._okta import OktaNormalizer
+from services.sources.authentik.events import AuthentikNormalizer
+from services.sources.entra.events import EntraNormalizer
+from services.sources.errors import IdpUnavailable, Unmappable
+from services.sources.generic import events as _generic
+from services.sources.google.events import GoogleNormalizer
+from services.sources.keycloak.events import KeycloakNormalizer
+from services.sources.okta.events import OktaNormalizer
 
 log = logging.getLogger("idp_sync.normalizer")
 MAX_WAIT = 60.0

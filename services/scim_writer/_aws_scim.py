@@ -7,6 +7,8 @@ narrower than SCIM's, and the exact wire shape is what matters.
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,12 +21,14 @@ from scim2_models import Context, Group
 
 from services.shared.metrics import SCIM_REQUESTS, SCIM_SECONDS
 
-from ._aws_errors import AwsNotFound, AwsUnreachable, error_for
+from ._aws_errors import AwsNotFound, AwsServerError, AwsUnreachable, error_for
 from ._rate_limit import AdaptiveRateLimit
 
 PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 MAX_MEMBER_CHANGES = 100
 Resource = dict[str, Any]
+QUICK_RETRY_PAUSE = 0.2
+"""Seconds (up to twice this, jittered) before a call's one quick retry."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,26 @@ class AwsScim:
         await self.client.aclose()
 
     async def _call(
+        self, operation: str, method: str, path: str, *, json: Any = None,
+        params: dict[str, str] | None = None,
+    ) -> Any:  # fmt: skip
+        """One SCIM call; a lone 5xx or dropped answer is tried once more after a short pause.
+
+        Reads, PUT, PATCH and DELETE are safe to repeat (they converge; a repeated DELETE
+        meets 404). A POST is not repeated here: it may have applied with its answer lost,
+        and the event's own retry looks the object up by externalId before creating again.
+        Without this, one 500 in ten sent the whole event through the retry tiers, and a few
+        unlucky streaks kept a chaos run from converging within a minute of its last change.
+        """
+        try:
+            return await self._call_once(operation, method, path, json=json, params=params)
+        except (AwsServerError, AwsUnreachable):
+            if method == "POST":
+                raise
+            await asyncio.sleep(QUICK_RETRY_PAUSE * (1 + random.random()))  # noqa: S311
+            return await self._call_once(operation, method, path, json=json, params=params)
+
+    async def _call_once(
         self, operation: str, method: str, path: str, *, json: Any = None,
         params: dict[str, str] | None = None,
     ) -> Any:  # fmt: skip

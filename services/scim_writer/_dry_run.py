@@ -84,6 +84,15 @@ class ScratchStore:
     async def seen_members(self, key: str) -> frozenset[str] | None:
         return await self.real.seen_members(key)
 
+    async def owned_objects(self, kind: ObjectKind, external_id_prefix: str) -> list[AwsObject]:
+        return await self.real.owned_objects(kind, external_id_prefix)
+
+    async def checkpoint(self, name: str) -> str | None:
+        return await self.real.checkpoint(name)
+
+    async def keep_checkpoint(self, name: str, value: str) -> None:
+        """A dry run keeps no token: the next real run must read what this one read."""
+
     async def remember_members(self, key: str, members: frozenset[str]) -> None:
         await self.real.remember_members(key, members)
 

@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS seen_members (key TEXT PRIMARY KEY, members TEXT NOT 
 CREATE TABLE IF NOT EXISTS queue_lag (
     queue TEXT PRIMARY KEY, oldest_waiting DOUBLE PRECISION,
     reported_at DOUBLE PRECISION NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS attempts_in_hand (
     message_id TEXT PRIMARY KEY, began INTEGER NOT NULL, process TEXT NOT NULL);
 """
@@ -71,6 +72,24 @@ class PostgresStore:
             kind, external_id,
         )  # fmt: skip
         return None if row is None else AwsObject(kind, external_id, row["aws_id"], row["owned"])
+
+    async def owned_objects(self, kind: ObjectKind, external_id_prefix: str) -> list[AwsObject]:
+        rows = await self.pool.fetch(
+            "SELECT external_id, aws_id, owned FROM aws_objects WHERE kind = $1"
+            " AND left(external_id, $2) = $3 ORDER BY external_id",
+            kind, len(external_id_prefix), external_id_prefix,
+        )  # fmt: skip
+        return [AwsObject(kind, r["external_id"], r["aws_id"], r["owned"]) for r in rows]
+
+    async def checkpoint(self, name: str) -> str | None:
+        row = await self.pool.fetchrow("SELECT value FROM checkpoints WHERE name = $1", name)
+        return None if row is None else str(row["value"])
+
+    async def keep_checkpoint(self, name: str, value: str) -> None:
+        await self.pool.execute(
+            "INSERT INTO checkpoints VALUES ($1, $2) ON CONFLICT (name) DO UPDATE"
+            " SET value = excluded.value", name, value,
+        )  # fmt: skip
 
     async def seen_members(self, key: str) -> frozenset[str] | None:
         row = await self.pool.fetchrow("SELECT members FROM seen_members WHERE key = $1", key)

@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS aws_objects (
 CREATE TABLE IF NOT EXISTS seen_members (key TEXT PRIMARY KEY, members TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS queue_lag (
     queue TEXT PRIMARY KEY, oldest_waiting REAL, reported_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS attempts_in_hand (
     message_id TEXT PRIMARY KEY, began INTEGER NOT NULL, process TEXT NOT NULL);
 """
@@ -75,6 +76,26 @@ class SqliteStore:
         async with self.db.execute(query, (kind, external_id)) as cursor:
             row = await cursor.fetchone()
         return None if row is None else AwsObject(kind, external_id, str(row[0]), bool(row[1]))
+
+    async def owned_objects(self, kind: ObjectKind, external_id_prefix: str) -> list[AwsObject]:
+        query = ("SELECT external_id, aws_id, owned FROM aws_objects WHERE kind = ?"
+                 " AND substr(external_id, 1, ?) = ? ORDER BY external_id")  # fmt: skip
+        prefix = (kind, len(external_id_prefix), external_id_prefix)
+        async with self.db.execute(query, prefix) as cursor:
+            rows = await cursor.fetchall()
+        return [AwsObject(kind, str(r[0]), str(r[1]), bool(r[2])) for r in rows]
+
+    async def checkpoint(self, name: str) -> str | None:
+        async with self.db.execute("SELECT value FROM checkpoints WHERE name = ?", (name,)) as c:
+            row = await c.fetchone()
+        return None if row is None else str(row[0])
+
+    async def keep_checkpoint(self, name: str, value: str) -> None:
+        async with self._writing:
+            await self.db.execute(
+                "INSERT INTO checkpoints VALUES (?, ?) ON CONFLICT (name) DO UPDATE"
+                " SET value = excluded.value", (name, value),
+            )  # fmt: skip
 
     async def seen_members(self, key: str) -> frozenset[str] | None:
         async with self.db.execute("SELECT members FROM seen_members WHERE key = ?", (key,)) as c:

@@ -71,6 +71,15 @@ class StateStore(Protocol):
     async def lags(self) -> dict[str, QueueLag]:
         """The latest report per queue."""
 
+    async def owned_objects(self, kind: ObjectKind, external_id_prefix: str) -> list[AwsObject]:
+        """Every AWS object of ``kind`` idp-sync owns or adopted whose externalId starts with
+        ``external_id_prefix`` (one source's tenant: ``okta|acme.okta.com|``)."""
+
+    async def checkpoint(self, name: str) -> str | None:
+        """A token a source kept between runs (Entra's deltaLink, a log cursor)."""
+
+    async def keep_checkpoint(self, name: str, value: str) -> None: ...
+
     async def attempt_began(self, message_id: str, process: str) -> int:
         """Note that ``process`` (one writer process's id) begins applying a redelivered
         message; how many processes began it without ending it, this one included. The

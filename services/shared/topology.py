@@ -7,7 +7,7 @@
     {ns}.dead-letter    direct exchange; routing key = the queue a message died in
       <queue>.dlq               quorum queue per work queue: what was refused, with why
     {ns}.held                   quorum queue: deletions the deletion guard holds for review
-    {ns}.retry-<s>s     fanout exchange per delay tier (1, 2, 5, 15, 60, 300 s)
+    {ns}.retry-<s>s     fanout exchange per delay tier (1, 2, 4 ... 64, 300 s)
       {ns}.retry-<s>s           quorum queue with that TTL, dead-lettering back to
                                 {ns}.events under the message's own routing key (its shard)
 
@@ -25,8 +25,12 @@ from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExcha
 from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
 DEFAULT_SOURCES = ("okta", "generic", "entra", "keycloak", "authentik", "google")
-RETRY_TIERS = (1, 2, 5, 15, 60, 300)
-"""Delay tiers in seconds: one TTL per queue, since RabbitMQ expires only at the head."""
+RETRY_TIERS = (1, 2, 4, 8, 16, 32, 64, 300)
+"""Delay tiers in seconds: one TTL per queue, since RabbitMQ expires only at the head.
+
+They are the powers of two the backoff asks for, so no wait is rounded up to a longer
+tier: with 5, 15, 60 the fifth failure waited 60 s where it asked for 16, which alone
+kept a chaos run from converging within a minute of its last webhook."""
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def test_a_webhook_ends_as_user_group_and_membership_in_aws(pipeline: Pipeline, 
     assert list(state["memberships"].values()) == [[state["users"][0]["id"]]]
 
 
-@pytest.mark.timeout(240)  # retries back off 1, 2, 5, 15 s...: an unlucky streak takes a while
+@pytest.mark.timeout(240)  # retries back off 1, 2, 4, 8 s...: an unlucky streak takes a while
 def test_throttling_and_5xx_are_ridden_out_with_nothing_dead_lettered(
     pipeline: Pipeline, aws: Aws, amqp_url: str
 ) -> None:

@@ -38,8 +38,8 @@ from services.normalizer import (
     OktaApi,
     OktaNormalizer,
     Unmappable,
-    _generic,
 )
+from services.sources.generic import events as _generic
 
 from . import _idp_bodies as bodies
 from ._engine import Broken, Door, Plan

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any, TypeVar
 
 import schemas
-from services.normalizer._canonical import Origin, canonical
+from services.sources.canonical import Origin, canonical
 
 E = TypeVar("E", bound=schemas.CanonicalEvent)
 T0 = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC)

@@ -10,8 +10,8 @@ from typing import Any
 
 import msgspec
 
-from services.gateway._authentik import authorized, split_event
-from services.normalizer._authentik import AuthentikEvent
+from services.sources.authentik.events import AuthentikEvent
+from services.sources.authentik.webhook import authorized, split_event
 
 MAPPINGS = Path(__file__).parents[2] / "deploy" / "authentik"
 

@@ -117,6 +117,23 @@ async def test_members_last_seen_are_remembered_per_key(store: StateStore) -> No
     assert await store.seen_members("authentik:user:7") == frozenset()
 
 
+async def test_owned_objects_are_listed_by_source_prefix(store: StateStore) -> None:
+    objects = [AwsObject("user", "okta|acme|00u1", "a1"), AwsObject("user", "okta|acme|00u2", "a2",
+               owned=False), AwsObject("user", "okta|other|00u3", "a3"),
+               AwsObject("group", "okta|acme|00g1", "g1")]  # fmt: skip
+    await store.record("k1", "applied", versions={}, objects=objects)
+    assert await store.owned_objects("user", "okta|acme|") == objects[:2]
+    assert await store.owned_objects("group", "okta|acme|") == [objects[3]]
+    assert await store.owned_objects("user", "entra|") == []
+
+
+async def test_a_checkpoint_is_kept_and_replaced(store: StateStore) -> None:
+    assert await store.checkpoint("entra:delta:users") is None
+    await store.keep_checkpoint("entra:delta:users", "https://graph/delta?token=1")
+    await store.keep_checkpoint("entra:delta:users", "https://graph/delta?token=2")
+    assert await store.checkpoint("entra:delta:users") == "https://graph/delta?token=2"
+
+
 async def _blocked_record(store: StateStore, block: asyncio.Event) -> None:
     """Cancel a ``record`` while it waits inside the store, then let the store go on."""
     task = asyncio.create_task(

@@ -120,7 +120,17 @@ async def test_a_retried_message_comes_back_to_its_own_shard_after_the_delay(
 ) -> None:
     async with RabbitBroker(amqp_url) as broker:
         await declare(broker, topology)
-    assert [topology.retry_tier(w) for w in (0, 1, 2, 3, 14, 61, 999)] == [1, 1, 2, 5, 15, 300, 300]
+    assert [topology.retry_tier(w) for w in (0, 1, 2, 3, 14, 16, 61, 65, 999)] == [
+        1,
+        1,
+        2,
+        4,
+        16,
+        16,
+        64,
+        300,
+        300,
+    ]
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)

@@ -22,9 +22,9 @@ from services.normalizer import (
     OktaApi,
     OktaNormalizer,
     Unmappable,
-    _generic,
 )
-from services.normalizer._mapping import user_state
+from services.sources.generic import events as _generic
+from services.sources.mapping import user_state
 from tests.fuzz._readbacks import FuzzDirectory, MemoryStore
 from tests.support import okta
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from services.normalizer import Unmappable
-from services.normalizer._mapping import clean, split_display_name, user_name, user_state
+from services.sources.mapping import clean, split_display_name, user_name, user_state
 
 
 @pytest.mark.parametrize(

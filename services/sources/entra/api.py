@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from ._errors import IdpUnavailable, MissingSettings, Unmappable
-from ._idp_http import send
+from services.sources.errors import IdpUnavailable, MissingSettings, Unmappable
+from services.sources.idp_http import send
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=10)

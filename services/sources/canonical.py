@@ -9,9 +9,8 @@ from typing import Any, TypeVar
 import msgspec
 
 import schemas
-
-from ._errors import Unmappable
-from ._mapping import clean
+from services.sources.errors import Unmappable
+from services.sources.mapping import clean
 
 E = TypeVar("E", bound=schemas.CanonicalEvent)
 

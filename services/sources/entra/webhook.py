@@ -18,8 +18,8 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
-from ._okta import UnreadableBatch
-from ._publisher import RawEvent
+from services.gateway._publisher import RawEvent
+from services.sources.okta.webhook import UnreadableBatch
 
 _NOTIFICATION_IDS = uuid.UUID("6f1c9b7e-2d4a-4c52-9d7e-1b3f7e0e9a11")
 

@@ -14,7 +14,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ._publisher import RawEvent
+from services.gateway._publisher import RawEvent
 
 
 class _EventId(msgspec.Struct):

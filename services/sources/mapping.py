@@ -15,8 +15,7 @@ from urllib.parse import quote
 import msgspec
 
 from schemas import UserState
-
-from ._errors import Unmappable
+from services.sources.errors import Unmappable
 
 _FORBIDDEN = frozenset("<>;:%")
 T = TypeVar("T")

@@ -19,11 +19,10 @@ import msgspec
 
 import schemas
 from schemas import Member, Subject
-
-from . import _mapping
-from ._canonical import Origin, canonical, group_now
-from ._errors import MissingSettings, Unmappable
-from ._graph_api import GraphApi
+from services.sources import mapping as _mapping
+from services.sources.canonical import Origin, canonical, group_now
+from services.sources.entra.api import GraphApi
+from services.sources.errors import MissingSettings, Unmappable
 
 log = logging.getLogger("idp_sync.normalizer")
 SOURCE = "entra"

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from ._okta import UnreadableBatch
-from ._publisher import RawEvent
+from services.gateway._publisher import RawEvent
+from services.sources.okta.webhook import UnreadableBatch
 
 _PUSH_IDS = uuid.UUID("0b6f3b0e-7d52-4a57-bd0b-5a3f1f6c1e27")
 TENANT = "google-workspace"

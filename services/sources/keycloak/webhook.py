@@ -13,8 +13,8 @@ import hmac
 
 import msgspec
 
-from ._okta import UnreadableBatch
-from ._publisher import RawEvent
+from services.gateway._publisher import RawEvent
+from services.sources.okta.webhook import UnreadableBatch
 
 
 class _Event(msgspec.Struct):

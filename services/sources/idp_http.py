@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from ._errors import IdpUnavailable, Unmappable
+from services.sources.errors import IdpUnavailable, Unmappable
 
 
 async def send(client: httpx.AsyncClient, idp: str, method: str, path: str, **kwargs: Any) -> Any:

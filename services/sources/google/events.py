@@ -20,11 +20,10 @@ import msgspec
 import schemas
 from schemas import Member, Subject
 from services.scim_writer import StateStore
-
-from . import _mapping
-from ._canonical import Origin, canonical, group_now
-from ._errors import MissingSettings, Unmappable
-from ._google_api import GoogleDirectory
+from services.sources import mapping as _mapping
+from services.sources.canonical import Origin, canonical, group_now
+from services.sources.errors import MissingSettings, Unmappable
+from services.sources.google.api import GoogleDirectory
 
 log = logging.getLogger("idp_sync.normalizer")
 SOURCE = "google"

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from ._idp_http import send
+from services.sources.idp_http import send
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from ._errors import IdpUnavailable, MissingSettings
-from ._idp_http import send
+from services.sources.errors import IdpUnavailable, MissingSettings
+from services.sources.idp_http import send
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 

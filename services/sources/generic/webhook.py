@@ -16,9 +16,9 @@ import base64
 import msgspec
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from ._okta import UnreadableBatch
-from ._publisher import RawEvent
-from ._text import readable_text
+from services.gateway._publisher import RawEvent
+from services.sources.okta.webhook import UnreadableBatch
+from services.sources.text import readable_text
 
 
 class _ChangeId(msgspec.Struct):

@@ -10,11 +10,10 @@ import msgspec
 
 import schemas
 from schemas import Member, Subject
-
-from . import _mapping
-from ._canonical import E, Origin, canonical
-from ._errors import MissingSettings, Unmappable
-from ._okta_api import OktaApi
+from services.sources import mapping as _mapping
+from services.sources.canonical import E, Origin, canonical
+from services.sources.errors import MissingSettings, Unmappable
+from services.sources.okta.api import OktaApi
 
 log = logging.getLogger("idp_sync.normalizer")
 SOURCE = "okta"

@@ -20,11 +20,10 @@ import msgspec
 import schemas
 from schemas import Member, Subject
 from services.scim_writer import StateStore
-
-from . import _mapping
-from ._authentik_api import AuthentikApi
-from ._canonical import Origin, canonical, group_now
-from ._errors import MissingSettings, Unmappable
+from services.sources import mapping as _mapping
+from services.sources.authentik.api import AuthentikApi
+from services.sources.canonical import Origin, canonical, group_now
+from services.sources.errors import MissingSettings, Unmappable
 
 log = logging.getLogger("idp_sync.normalizer")
 SOURCE = "authentik"

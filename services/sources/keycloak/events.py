@@ -17,11 +17,10 @@ import msgspec
 
 import schemas
 from schemas import Member, Subject
-
-from . import _mapping
-from ._canonical import Origin, canonical, group_now
-from ._errors import MissingSettings, Unmappable
-from ._keycloak_api import KeycloakApi
+from services.sources import mapping as _mapping
+from services.sources.canonical import Origin, canonical, group_now
+from services.sources.errors import MissingSettings, Unmappable
+from services.sources.keycloak.api import KeycloakApi
 
 log = logging.getLogger("idp_sync.normalizer")
 SOURCE = "keycloak"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._okta import UnreadableBatch
+from services.sources.okta.webhook import UnreadableBatch
 
 
 def readable_text(body: bytes) -> None:

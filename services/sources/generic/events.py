@@ -13,10 +13,9 @@ import msgspec
 
 import schemas
 from schemas import Member, Subject
-
-from . import _mapping
-from ._canonical import Origin, canonical
-from ._errors import Unmappable
+from services.sources import mapping as _mapping
+from services.sources.canonical import Origin, canonical
+from services.sources.errors import Unmappable
 
 SOURCE = "generic"
 

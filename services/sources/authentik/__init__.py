@@ -1,0 +1,1 @@
+"""The authentik source: webhook check, event mapping, API reads."""

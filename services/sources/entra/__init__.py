@@ -1,0 +1,1 @@
+"""The entra source: webhook check, event mapping, API reads."""

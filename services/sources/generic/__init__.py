@@ -1,0 +1,1 @@
+"""The generic source: webhook check, event mapping, API reads."""

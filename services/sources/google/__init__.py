@@ -1,0 +1,1 @@
+"""The google source: webhook check, event mapping, API reads."""

@@ -1,0 +1,1 @@
+"""The keycloak source: webhook check, event mapping, API reads."""

@@ -1,0 +1,1 @@
+"""The okta source: webhook check, event mapping, API reads."""
