@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from ._catch_up import catch_up_app
 from ._dlq import dlq_app
 from ._emulator import emulator_app
 from ._entra import entra_app_cli
@@ -16,6 +17,7 @@ from ._held import held_app
 from ._normalizer import normalizer
 from ._run import run
 from ._status import status
+from ._sync import sync
 from ._trace import trace
 from ._writer import writer
 
@@ -31,12 +33,14 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(held_app, name="held")
 app.add_typer(entra_app_cli, name="entra")
 app.add_typer(google_app, name="google")
+app.add_typer(catch_up_app, name="catch-up")
 app.command()(gateway)
 app.command()(normalizer)
 app.command()(writer)
 app.command()(run)
 app.command()(status)
 app.command()(trace)
+app.command()(sync)
 
 
 @app.command()

@@ -27,6 +27,7 @@ from ._normalizer import (
     keycloak_normalizer,
     okta_normalizer,
 )
+from ._sync_schedule import sync_forever
 from ._writer import deletion_guard, writer_applier
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ async def pipeline_running(settings: Settings, sock: socket.socket) -> AsyncIter
         await until_reachable("the state store", applier.store.open, within=wait)
         stack.push_async_callback(applier.store.close)
         stack.push_async_callback(applier.aws.aclose)
-        for remembering in (authentik.store, google.store):
+        for remembering in (authentik.store, google.store, entra.store):
             if remembering is not None:
                 await until_reachable("the state store", remembering.open, within=wait)
                 stack.push_async_callback(remembering.close)
@@ -108,6 +109,9 @@ async def pipeline_running(settings: Settings, sock: socket.socket) -> AsyncIter
             await broker.start()
         reporting = asyncio.create_task(writer.report_lags_forever())
         stack.callback(reporting.cancel)
+        if settings.sync_every:
+            syncing = asyncio.create_task(sync_forever(settings))
+            stack.callback(syncing.cancel)
         host, port = sock.getsockname()[:2]
         gateway = create_app(gateway_config(settings), amqp_url)
         await stack.enter_async_context(serving(gateway, sock))

@@ -74,13 +74,18 @@ def okta_normalizer(settings: Settings) -> OktaNormalizer:
 
 
 def entra_normalizer(settings: Settings) -> EntraNormalizer:
-    """Entra's normalizer, reading back from Microsoft Graph when the app is configured."""
+    """Entra's normalizer, reading back from Microsoft Graph when the app is configured;
+    the state store keeps the deltaLinks of its catch-ups after `missed` notifications."""
     from services.normalizer import EntraNormalizer, GraphApi
+    from services.scim_writer import store_for
 
     app = entra_app(settings)
     attribute = "userPrincipalName" if settings.username_attribute == "login" else (
         settings.username_attribute)  # fmt: skip
-    return EntraNormalizer(GraphApi(app) if app else None, attribute)
+    if app is None:
+        return EntraNormalizer(None, attribute)
+    store = store_for(settings.state_url.get_secret_value())
+    return EntraNormalizer(GraphApi(app), attribute, store)
 
 
 def entra_app(settings: Settings) -> EntraApp | None:

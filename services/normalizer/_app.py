@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from aio_pika.exceptions import ChannelInvalidStateError
 from faststream import AckPolicy
@@ -24,11 +22,10 @@ from faststream.rabbit.schemas import Channel
 
 import schemas
 from services.scim_writer import StateStore
+from services.shared.canonical_publishing import publish_event
 from services.shared.dead_letters import ATTEMPTS, HISTORY, dead_letter, with_failure
 from services.shared.fates import CRASHES_ALLOWED, Fate, PoisonMessage
-from services.shared.metrics import EVENTS_NORMALIZED
 from services.shared.startup import broker_address, until_reachable
-from services.shared.telemetry import annotate
 from services.shared.topology import Topology, declare
 from services.sources.authentik.events import AuthentikNormalizer
 from services.sources.entra.events import EntraNormalizer
@@ -64,26 +61,7 @@ class Normalizer:
     max_attempts: int = 8
 
     async def publish(self, event: schemas.CanonicalEvent, received_at: object = None) -> None:
-        shard_key = event.subject.shard_key
-        headers: dict[str, Any] = {
-            "x-idp-sync-source": event.source,
-            "x-idp-sync-received-at": received_at or dt.datetime.now(dt.UTC).isoformat(),
-            "x-idp-sync-type": schemas.event_type(type(event)),
-            "x-idp-sync-subject": shard_key,
-            "x-idp-sync-idempotency-key": event.idempotency_key,
-        }
-        await self.broker.publish(
-            schemas.encode(event),
-            exchange=self.topology.events_exchange,
-            routing_key=self.topology.shard_routing_key(shard_key),
-            mandatory=True,
-            persist=True,
-            message_id=event.event_id,
-            content_type="application/json",
-            headers=headers,
-        )
-        EVENTS_NORMALIZED.labels(event.source, headers["x-idp-sync-type"]).inc()
-        annotate(event)
+        await publish_event(self.broker, self.topology, event, received_at)
 
     async def handle(
         self, message: RabbitMessage, queue: RabbitQueue, normalize: Normalize,
@@ -175,12 +153,12 @@ def create_broker(
 
     routes: dict[str, Normalize] = {
         "okta": okta.normalize, "generic": generic,
-        "entra": (entra or EntraNormalizer(None)).normalize,
+        "entra": (entra := entra or EntraNormalizer(None)).normalize,
         "keycloak": (keycloak or KeycloakNormalizer(None)).normalize,
         "authentik": (authentik := authentik or AuthentikNormalizer(None, None)).normalize,
         "google": (google or GoogleNormalizer(None)).normalize,
     }  # fmt: skip
-    after: dict[str, Confirmed] = {"authentik": authentik.confirmed}
+    after: dict[str, Confirmed] = {"authentik": authentik.confirmed, "entra": entra.confirmed}
     for source, normalize in routes.items():
         queue = topology.raw_queue(source)
 
@@ -221,11 +199,11 @@ async def serve(
         for api in apis:
             if api is not None:
                 await api.aclose()
-        for store in _stores(authentik, google):
+        for store in _stores(authentik, google, entra):
             await store.close()  # a SQLite store's thread would keep the process alive
 
     try:
-        for store in _stores(authentik, google):  # what the source last saw of its objects
+        for store in _stores(authentik, google, entra):  # what the source last saw of its objects
             await until_reachable("the state store", store.open, within=startup_timeout)
         await until_reachable(broker_address(amqp_url), broker.connect, within=startup_timeout)
         await declare(broker, topology)
@@ -241,6 +219,8 @@ async def serve(
     await app.run()
 
 
-def _stores(*sources: AuthentikNormalizer | GoogleNormalizer | None) -> list[StateStore]:
+def _stores(
+    *sources: AuthentikNormalizer | GoogleNormalizer | EntraNormalizer | None,
+) -> list[StateStore]:
     """The state stores of the sources that remember what they saw."""
     return [s.store for s in sources if s is not None and s.store is not None]

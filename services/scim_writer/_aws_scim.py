@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ from ._rate_limit import AdaptiveRateLimit
 
 PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 MAX_MEMBER_CHANGES = 100
+MAX_PAGE = 100
 Resource = dict[str, Any]
 QUICK_RETRY_PAUSE = 0.2
 """Seconds (up to twice this, jittered) before a call's one quick retry."""
@@ -184,6 +185,23 @@ class AwsScim:
 
     async def delete_group(self, aws_id: str) -> None:
         await self._call("DeleteGroup", "DELETE", f"/Groups/{aws_id}")
+
+    async def pages(
+        self, collection: str, filter_: str | None = None
+    ) -> AsyncIterator[list[Resource]]:
+        """Every page of ``GET /Users`` or ``/Groups`` (100 a page), by AWS's cursor: without
+        one AWS answers a single page and cannot go on."""
+        operation = "ListUsers" if collection == "Users" else "ListGroups"
+        params = {"cursor": "", "count": str(MAX_PAGE)}
+        if filter_ is not None:
+            params["filter"] = filter_
+        while True:
+            page = await self._call(operation, "GET", f"/{collection}", params=params)
+            yield list(page.get("Resources", []))
+            cursor = page.get("nextCursor")
+            if not cursor:
+                return
+            params = {**params, "cursor": cursor}
 
     async def exists(self, kind: str, aws_id: str) -> bool:
         collection = "Users" if kind == "user" else "Groups"

@@ -14,7 +14,9 @@ from ._aws_errors import AwsConflict, AwsNotFound, AwsRefused, AwsThrottled
 MAX_BACKOFF = 300.0
 
 
-MAX_MEMBER_PAUSE = 60.0
+MAX_MEMBER_PAUSE = 16.0
+"""A waiting membership looks again at least this often: its user may be applied any moment
+(a longer pause alone kept chaos runs from converging within a minute of their end)."""
 
 
 @dataclass(frozen=True)

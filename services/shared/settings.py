@@ -6,7 +6,7 @@ Secrets are ``SecretStr`` so they never show in a repr, a log line or a trace.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr, ValidationError, field_validator
@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     """The HMAC secret of the p2-inc keycloak-events webhook."""
     keycloak_url: str | None = None
     """Keycloak's base URL, e.g. https://sso.example.com (for reading objects back)."""
+    keycloak_realm: str | None = None
+    """The realm ``idp-sync sync keycloak`` reads (webhooks name theirs themselves)."""
     keycloak_client_id: str | None = None
     keycloak_client_secret: SecretStr | None = None
     """A confidential client of the realm with the realm-management view-users role."""
@@ -105,6 +107,15 @@ class Settings(BaseSettings):
     member_wait: float = 3600.0
     """Seconds a membership change waits for its user or group to reach AWS (retried
     without using up its attempts) before it is dead-lettered."""
+    sync_missing: Literal["deactivate", "delete"] = "deactivate"
+    """What ``idp-sync sync`` does with owned users the IdP no longer has (groups: kept and
+    emptied, or deleted); both go through the deletion guard."""
+    sync_every: str | None = None
+    """When set (``6h``, ``30m``), ``idp-sync run`` also runs a full sync of each source
+    with API settings this often."""
+    sync_source: str | None = None
+    """The source ``idp-sync run`` syncs on IDP_SYNC_SYNC_EVERY (default: every source
+    whose API settings are set)."""
     log_level: str = "INFO"
     normalizer_metrics_port: int = 9101
     """Where the normalizer serves /metrics; 0: not at all."""

@@ -1,5 +1,6 @@
 """authentik end to end: events from idp-sync's webhook mappings through the real gateway
-and RabbitMQ, read back from a small fake of authentik's API, into the emulator. Membership
+and RabbitMQ, read back from a small fake of authentik's API
+(``tests/support/fake_authentik.py``), into the emulator. Membership
 changes carry no detail: they are found by comparing with what was seen before."""
 
 from __future__ import annotations
@@ -8,18 +9,14 @@ import datetime as dt
 import secrets
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from tests.support.asgi_server import serving
 from tests.support.emulator import Aws, EmulatorServer
+from tests.support.fake_authentik import FakeAuthentik
 from tests.support.pipeline import (
     Pipeline,
     dlq_depths,
@@ -29,42 +26,6 @@ from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.rabbit, pytest.mark.emulator]
 SECRET = secrets.token_urlsafe(24)
-
-
-@dataclass
-class FakeAuthentik:
-    token: str = field(default_factory=lambda: secrets.token_urlsafe(12))
-    users: dict[str, dict[str, Any]] = field(default_factory=dict)
-    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
-    failures: list[int] = field(default_factory=list)
-
-    def app(self) -> Starlette:
-        async def read(request: Request) -> Response:
-            if request.headers.get("authorization") != f"Bearer {self.token}":
-                return JSONResponse({"detail": "no"}, 403)
-            if self.failures:
-                return JSONResponse({}, self.failures.pop(0))
-            kind, key = request.path_params["kind"], request.path_params["key"]
-            found = (self.users if kind == "users" else self.groups).get(key)
-            if found is None:
-                return JSONResponse({"detail": "Not found."}, 404)
-            if kind == "groups":
-                found = {**found, "users_obj": [self.users[str(u)] for u in found["users"]]}
-            return JSONResponse(found)
-
-        return Starlette(routes=[Route("/api/v3/core/{kind}/{key}/", read)])
-
-    def add_user(self, pk: int, username: str, *, active: bool = True) -> None:
-        self.users[str(pk)] = {"pk": pk, "username": username, "name": username.title(),
-                               "email": f"{username}@corp.example", "is_active": active,
-                               "groups": []}  # fmt: skip
-
-    def add_group(self, name: str, members: list[int]) -> str:
-        key = str(uuid.uuid4())
-        self.groups[key] = {"pk": key, "name": name, "users": members}
-        for pk in members:
-            self.users[str(pk)]["groups"].append(key)
-        return key
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """Keycloak end to end: p2-inc admin events, HMAC-signed, through the real gateway and
-RabbitMQ (with a small fake of the admin API for read-backs) into the emulator."""
+RabbitMQ (with a small fake of the admin API for read-backs,
+``tests/support/fake_keycloak.py``) into the emulator."""
 
 from __future__ import annotations
 
@@ -9,19 +10,14 @@ import json
 import secrets
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from tests.support.asgi_server import serving
 from tests.support.emulator import Aws, EmulatorServer
+from tests.support.fake_keycloak import FakeKeycloak
 from tests.support.pipeline import (
     Pipeline,
     dlq_depths,
@@ -32,38 +28,6 @@ from tests.support.waiting import wait_until
 pytestmark = [pytest.mark.rabbit, pytest.mark.emulator]
 SECRET = secrets.token_urlsafe(24)
 ADMIN = "ff730b72-a421-4f6e-9e4e-7fc7f53bac88"  # the acting admin: never the target
-
-
-@dataclass
-class FakeKeycloak:
-    """Token endpoint and ``/admin/realms/{realm}/{users|groups}/{id}``."""
-
-    secret: str = field(default_factory=lambda: secrets.token_urlsafe(12))
-    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
-    failures: list[int] = field(default_factory=list)
-    reads: list[str] = field(default_factory=list)
-
-    def app(self) -> Starlette:
-        async def token(request: Request) -> Response:
-            form = parse_qs((await request.body()).decode())
-            if form.get("client_secret") != [self.secret]:
-                return JSONResponse({"error": "unauthorized_client"}, 401)
-            return JSONResponse({"access_token": "kc-token", "expires_in": 300})
-
-        async def read(request: Request) -> Response:
-            self.reads.append(request.url.path)
-            if request.headers.get("authorization") != "Bearer kc-token":
-                return JSONResponse({}, 401)
-            if self.failures:
-                return JSONResponse({}, self.failures.pop(0))
-            key = f"{request.path_params['kind']}/{request.path_params['id']}"
-            found = self.objects.get(key)
-            return JSONResponse(found) if found else JSONResponse({}, 404)
-
-        return Starlette(routes=[
-            Route("/realms/{realm}/protocol/openid-connect/token", token, methods=["POST"]),
-            Route("/admin/realms/{realm}/{kind}/{id}", read),
-        ])  # fmt: skip
 
 
 @pytest.fixture(scope="module")

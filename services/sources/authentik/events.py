@@ -22,7 +22,7 @@ from schemas import Member, Subject
 from services.scim_writer import StateStore
 from services.sources import mapping as _mapping
 from services.sources.authentik.api import AuthentikApi
-from services.sources.canonical import Origin, canonical, group_now
+from services.sources.canonical import Origin, canonical
 from services.sources.errors import MissingSettings, Unmappable
 
 log = logging.getLogger("idp_sync.normalizer")
@@ -108,15 +108,10 @@ class AuthentikNormalizer:
         if found is None:
             return [canonical(schemas.UserDeleted, origin, subject)]
         _mapping.shaped(found, _User, "the authentik user")
-        login = found.get(self.username_attribute) or ""
-        if not isinstance(login, str):
-            raise Unmappable(f"the authentik user's {self.username_attribute!r} is not text")
+        login = _login_of(found, self.username_attribute)
         if found.get("is_active") is False:
             return [canonical(schemas.UserDeactivated, origin, subject, user_name=login or None)]
-        if not login:
-            raise Unmappable(f"the authentik user has no {self.username_attribute!r}")
-        state = _mapping.user_state(name=login, display_name=found.get("name"), given_name=None,
-                                    family_name=None, email_address=found.get("email"))  # fmt: skip
+        state = user_state(found, self.username_attribute)
         events: list[schemas.CanonicalEvent] = [
             canonical(schemas.UserUpserted, origin, subject, user=state)
         ]
@@ -140,11 +135,13 @@ class AuthentikNormalizer:
         found = await api.read("groups", _mapping.segment(uuid, "authentik group"))
         if found is not None:
             _mapping.shaped(found, _Group, "the authentik group")
-        events: list[schemas.CanonicalEvent] = [group_now(origin, subject, found, "name")]
         if found is None:
-            return events
+            return [canonical(schemas.GroupDeleted, origin, subject)]
+        events: list[schemas.CanonicalEvent] = [
+            canonical(schemas.GroupUpserted, origin, subject, group=group_state(found, uuid))
+        ]
         current = {str(u["pk"]): u for u in found.get("users_obj") or []}
-        members = frozenset(current) | frozenset(str(u) for u in found.get("users", []))
+        members = group_members(found)
         before = await store.seen_members(f"authentik:group:{uuid}") or frozenset()
         if added := sorted(members - before):
             joined = tuple(Member(pk, _login(current.get(pk), self.username_attribute))
@@ -159,3 +156,44 @@ class AuthentikNormalizer:
 
 def _login(user: dict[str, Any] | None, attribute: str) -> str | None:
     return None if user is None else user.get(attribute)
+
+
+def _login_of(found: dict[str, Any], attribute: str) -> str:
+    login = found.get(attribute) or ""
+    if not isinstance(login, str):
+        raise Unmappable(f"the authentik user's {attribute!r} is not text")
+    return login
+
+
+def user_state(found: dict[str, Any], username_attribute: str = "username") -> schemas.UserState:
+    """An authentik user as AWS is to hold it; the one rule both the webhook path and the
+    directory reader use. ``is_active: false`` is ``active=False``.
+
+    ``Unmappable`` when a field has another type than authentik's, or there is no usable
+    ``username_attribute``."""
+    _mapping.shaped(found, _User, "the authentik user")
+    login = _login_of(found, username_attribute)
+    if not login:
+        raise Unmappable(f"the authentik user has no {username_attribute!r}")
+    return _mapping.user_state(
+        name=login, display_name=found.get("name"), given_name=None, family_name=None,
+        email_address=found.get("email"), active=found.get("is_active") is not False,
+    )  # fmt: skip
+
+
+def group_state(found: dict[str, Any], uuid: str) -> schemas.GroupState:
+    """An authentik group as AWS is to hold it: its ``name`` cleaned to AWS's rules;
+    ``Unmappable`` when no usable name is left."""
+    _mapping.shaped(found, _Group, "the authentik group")
+    name = _mapping.clean(found.get("name"))
+    if name is None:
+        raise Unmappable(f"{SOURCE} group {uuid} has no usable name")
+    return schemas.GroupState(name)
+
+
+def group_members(found: dict[str, Any]) -> frozenset[str]:
+    """The pks of a group's direct members: its ``users`` (always there) and, when
+    authentik embedded them, its ``users_obj``."""
+    _mapping.shaped(found, _Group, "the authentik group")
+    embedded = frozenset(str(u["pk"]) for u in found.get("users_obj") or [])
+    return embedded | frozenset(str(u) for u in found.get("users", []))

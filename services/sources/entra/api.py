@@ -35,6 +35,7 @@ class GraphApi:
     """One tenant's Graph, as the app registration sees it."""
 
     def __init__(self, app: EntraApp, transport: httpx.AsyncBaseTransport | None = None):
+        self.app = app
         self.token_url = f"{app.login_url.rstrip('/')}/{app.tenant_id}/oauth2/v2.0/token"
         self.credentials = {
             "grant_type": "client_credentials", "client_id": app.client_id,
@@ -47,7 +48,8 @@ class GraphApi:
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    async def _bearer(self) -> str:
+    async def bearer(self) -> str:
+        """An app token for Graph, renewed when close to expiry (the directory reader's too)."""
         if self._token is not None and self._token[1] > time.monotonic():
             return self._token[0]
         try:
@@ -72,7 +74,7 @@ class GraphApi:
         self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None
     ) -> Any:
         """The JSON answer; ``None`` for 404 and empty answers. 429/5xx are passing."""
-        headers = {"Authorization": f"Bearer {await self._bearer()}"}
+        headers = {"Authorization": f"Bearer {await self.bearer()}"}
         try:
             return await send(self.client, "Microsoft Graph", method, path, json=json,
                               params=params, headers=headers)  # fmt: skip

@@ -21,7 +21,7 @@ import schemas
 from schemas import Member, Subject
 from services.scim_writer import StateStore
 from services.sources import mapping as _mapping
-from services.sources.canonical import Origin, canonical, group_now
+from services.sources.canonical import Origin, canonical
 from services.sources.errors import MissingSettings, Unmappable
 from services.sources.google.api import GoogleDirectory
 
@@ -118,7 +118,7 @@ class GoogleNormalizer:
         if found.get("suspended"):
             return [canonical(schemas.UserDeactivated, origin, subject,
                               user_name=found.get("primaryEmail"))]  # fmt: skip
-        return [canonical(schemas.UserUpserted, origin, subject, user=_state(found))]
+        return [canonical(schemas.UserUpserted, origin, subject, user=user_state(found))]
 
     def _reads(self) -> tuple[GoogleDirectory, StateStore]:
         if self.api is None or self.store is None:
@@ -171,7 +171,8 @@ class GoogleNormalizer:
         found = await self._group(email)
         if found is None:
             return []  # gone again since: its DELETE_GROUP will say so
-        return [group_now(origin, Subject("group", found["id"]), found, "name")]
+        return [canonical(schemas.GroupUpserted, origin, Subject("group", found["id"]),
+                          group=group_state(found))]  # fmt: skip
 
     async def _group_deleted(
         self, origin: Origin, params: dict[str, str | None]
@@ -201,7 +202,12 @@ def _named(email: str | None, activity: str, parameter: str = "GROUP_EMAIL") -> 
     return email
 
 
-def _state(found: dict[str, Any]) -> schemas.UserState:
+def user_state(found: dict[str, Any]) -> schemas.UserState:
+    """A Directory API user as AWS is to hold it; the one rule both the push path and the
+    directory reader use: ``primaryEmail`` is the userName, ``suspended`` is
+    ``active=False``. ``Unmappable`` when a field has another type than Google's, or there
+    is no primaryEmail."""
+    _mapping.shaped(found, _DirectoryUser, "the Google user")
     if not found.get("primaryEmail"):
         raise Unmappable("the Google user has no primaryEmail")
     name = found.get("name") or {}
@@ -210,5 +216,15 @@ def _state(found: dict[str, Any]) -> schemas.UserState:
         name=found["primaryEmail"], display_name=name.get("fullName"),
         given_name=name.get("givenName"), family_name=name.get("familyName"),
         email_address=found["primaryEmail"], title=organizations[0].get("title"),
-        department=organizations[0].get("department"),
+        department=organizations[0].get("department"), active=not found.get("suspended"),
     )  # fmt: skip
+
+
+def group_state(found: dict[str, Any]) -> schemas.GroupState:
+    """A Directory API group as AWS is to hold it: its ``name`` cleaned to AWS's rules;
+    ``Unmappable`` when no usable name is left."""
+    _mapping.shaped(found, _DirectoryGroup, "the Google group")
+    name = _mapping.clean(found.get("name"))
+    if name is None:
+        raise Unmappable(f"{SOURCE} group {found['id']} has no usable name")
+    return schemas.GroupState(name)

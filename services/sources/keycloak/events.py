@@ -18,7 +18,7 @@ import msgspec
 import schemas
 from schemas import Member, Subject
 from services.sources import mapping as _mapping
-from services.sources.canonical import Origin, canonical, group_now
+from services.sources.canonical import Origin, canonical
 from services.sources.errors import MissingSettings, Unmappable
 from services.sources.keycloak.api import KeycloakApi
 
@@ -110,13 +110,7 @@ class KeycloakNormalizer:
         if found.get("enabled") is False:
             return canonical(schemas.UserDeactivated, origin, subject,
                              user_name=found.get(self.username_attribute))  # fmt: skip
-        if not found.get(self.username_attribute):
-            raise Unmappable(f"the Keycloak user has no {self.username_attribute!r}")
-        state = _mapping.user_state(
-            name=found[self.username_attribute], display_name=None,
-            given_name=found.get("firstName"), family_name=found.get("lastName"),
-            email_address=found.get("email"),
-        )  # fmt: skip
+        state = user_state(found, self.username_attribute)
         return canonical(schemas.UserUpserted, origin, subject, user=state)
 
     async def _group(
@@ -127,4 +121,33 @@ class KeycloakNormalizer:
             return [canonical(schemas.GroupDeleted, origin, subject)]
         found = await self._current(event, realm,
                                     f"groups/{_mapping.segment(group_id, 'group')}")  # fmt: skip
-        return [group_now(origin, subject, found, "name")]
+        if found is None:
+            return [canonical(schemas.GroupDeleted, origin, subject)]
+        return [canonical(schemas.GroupUpserted, origin, subject,
+                          group=group_state(found, group_id))]  # fmt: skip
+
+
+def user_state(found: dict[str, Any], username_attribute: str = "username") -> schemas.UserState:
+    """A Keycloak user representation as AWS is to hold it; the one rule both the webhook
+    path and the directory reader use. ``enabled: false`` is ``active=False``.
+
+    ``Unmappable`` when a field has another type than Keycloak's, or there is no usable
+    ``username_attribute`` (a top-level field, e.g. ``username`` or ``email``)."""
+    _mapping.shaped(found, _Representation, "the Keycloak user")
+    if not found.get(username_attribute):
+        raise Unmappable(f"the Keycloak user has no {username_attribute!r}")
+    return _mapping.user_state(
+        name=found[username_attribute], display_name=None, given_name=found.get("firstName"),
+        family_name=found.get("lastName"), email_address=found.get("email"),
+        active=found.get("enabled") is not False,
+    )  # fmt: skip
+
+
+def group_state(found: dict[str, Any], group_id: str) -> schemas.GroupState:
+    """A Keycloak group as AWS is to hold it: its ``name`` cleaned to AWS's rules;
+    ``Unmappable`` when no usable name is left."""
+    _mapping.shaped(found, _Representation, "the Keycloak group")
+    name = _mapping.clean(found.get("name"))
+    if name is None:
+        raise Unmappable(f"{SOURCE} group {group_id} has no usable name")
+    return schemas.GroupState(name)

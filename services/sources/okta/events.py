@@ -23,6 +23,12 @@ _ACTIVE_STATUSES = frozenset(
 _UPSERTS = frozenset({"user.lifecycle.create", "user.lifecycle.activate",
                       "user.lifecycle.reactivate", "user.lifecycle.unsuspend"})  # fmt: skip
 _DEACTIVATIONS = frozenset({"user.lifecycle.deactivate", "user.lifecycle.suspend"})
+_MEMBERSHIPS = frozenset({"group.user_membership.add", "group.user_membership.remove"})
+_GROUP_UPSERTS = frozenset({"group.lifecycle.create", "group.profile.update"})
+_OTHERS = frozenset({"user.account.update_profile", "user.lifecycle.delete.initiated",
+                     "group.lifecycle.delete"})  # fmt: skip
+MAPPED_EVENT_TYPES = _UPSERTS | _DEACTIVATIONS | _MEMBERSHIPS | _GROUP_UPSERTS | _OTHERS
+"""Every System Log event type the normalizer maps (the others it logs and ignores)."""
 _NEEDS_API = "set IDP_SYNC_OKTA_API_URL and IDP_SYNC_OKTA_API_TOKEN"
 
 
@@ -60,6 +66,46 @@ class _GroupProfile(msgspec.Struct):
 
 class _Group(msgspec.Struct):
     profile: _GroupProfile = msgspec.field(default_factory=_GroupProfile)
+
+
+def user_state_of(found: dict[str, Any], username_attribute: str = "login") -> schemas.UserState:
+    """An Okta user object (``/api/v1/users``) as AWS is to hold it; the one rule the webhook
+    path and the directory reader share. Statuses other than active, provisioned, recovery,
+    password expired and locked out (suspended, deprovisioned...) are ``active=False``.
+
+    ``Unmappable`` when a field has another type than Okta's, or the profile has no
+    ``username_attribute`` or nothing usable in it."""
+    profile: dict[str, Any] = _mapping.shaped(found, _User, "the Okta user").get("profile", {})
+    if username_attribute not in profile:
+        raise Unmappable(
+            f"Okta profile has no {username_attribute!r} "
+            "(IDP_SYNC_USERNAME_ATTRIBUTE names the attribute that becomes userName)"
+        )
+    display = profile.get("displayName") or " ".join(
+        str(p) for p in (profile.get("firstName"), profile.get("lastName")) if p
+    )
+    return _mapping.user_state(
+        name=profile[username_attribute], display_name=display,
+        given_name=profile.get("firstName"), family_name=profile.get("lastName"),
+        email_address=profile.get("email"),
+        active=found.get("status", "ACTIVE") in _ACTIVE_STATUSES,
+        title=profile.get("title"), department=profile.get("department"),
+        employee_number=profile.get("employeeNumber"),
+    )  # fmt: skip
+
+
+def group_state_of(found: dict[str, Any]) -> schemas.GroupState:
+    """An Okta group object (``/api/v1/groups``) as AWS is to hold it: ``profile.name``
+    cleaned to AWS's rules; ``Unmappable`` when no usable name is left."""
+    profile = _mapping.shaped(found, _Group, "the Okta group").get("profile") or {}
+    return _named(str(found.get("id")), profile.get("name") or "")
+
+
+def _named(group_id: str, name: str) -> schemas.GroupState:
+    display = _mapping.clean(name)
+    if display is None:
+        raise Unmappable(f"Okta group {group_id} has no usable name")
+    return schemas.GroupState(display)
 
 
 class LogEvent(msgspec.Struct):
@@ -121,7 +167,7 @@ class OktaNormalizer:
         kind = event.eventType
         group = self._target(event, "UserGroup")
         subject = Subject("group", group.id)
-        if kind in {"group.user_membership.add", "group.user_membership.remove"}:
+        if kind in _MEMBERSHIPS:
             user = self._target(event, "User")
             cls = schemas.GroupMemberAdded if kind.endswith("add") else schemas.GroupMemberRemoved
             member = Member(user.id, user.alternateId)
@@ -130,28 +176,23 @@ class OktaNormalizer:
         if kind == "group.lifecycle.delete":
             return [self._make(schemas.GroupDeleted, event, tenant, subject,
                                display_name=group.displayName)]  # fmt: skip
-        if kind in {"group.lifecycle.create", "group.profile.update"}:
+        if kind in _GROUP_UPSERTS:
             name = group.displayName if kind == "group.lifecycle.create" else None
-            if name is None:
-                name = await self._group_name(event, group)
-            if name is None:
+            state = _named(group.id, name) if name is not None else (
+                await self._group_state(event, group))  # fmt: skip
+            if state is None:
                 return []
-            display = _mapping.clean(name)
-            if display is None:
-                raise Unmappable(f"Okta group {group.id} has no usable name")
-            return [self._make(schemas.GroupUpserted, event, tenant, subject,
-                               group=schemas.GroupState(display))]  # fmt: skip
+            return [self._make(schemas.GroupUpserted, event, tenant, subject, group=state)]
         log.info("ignoring Okta event type %s", kind)
         return []
 
-    async def _group_name(self, event: LogEvent, group: _Target) -> str | None:
+    async def _group_state(self, event: LogEvent, group: _Target) -> schemas.GroupState | None:
         if self.api is None:
             raise MissingSettings(f"Okta {event.eventType} carries no new name: {_NEEDS_API}")
         found = await self.api.group(_mapping.segment(group.id, "Okta group"))
         if found is None:
             return None
-        profile = _mapping.shaped(found, _Group, "the Okta group").get("profile") or {}
-        return profile.get("name") or ""
+        return group_state_of(found)
 
     async def _user_state(self, event: LogEvent, user: _Target) -> schemas.UserState | None:
         if self.api is not None:
@@ -159,7 +200,7 @@ class OktaNormalizer:
             if found is None:
                 log.info("Okta user %s is gone; its %s is moot", user.id, event.eventType)
                 return None
-            return self._from_profile(found)
+            return user_state_of(found, self.username_attribute)
         if event.eventType == "user.account.update_profile":
             raise MissingSettings(f"Okta {event.eventType} carries no profile values: {_NEEDS_API}")
         if self.username_attribute != "login":
@@ -170,23 +211,4 @@ class OktaNormalizer:
         return _mapping.user_state(
             name=user.alternateId, display_name=user.displayName, given_name=None,
             family_name=None, email_address=user.alternateId,
-        )  # fmt: skip
-
-    def _from_profile(self, found: dict[str, Any]) -> schemas.UserState:
-        profile: dict[str, Any] = _mapping.shaped(found, _User, "the Okta user").get("profile", {})
-        if self.username_attribute not in profile:
-            raise Unmappable(
-                f"Okta profile has no {self.username_attribute!r} "
-                "(IDP_SYNC_USERNAME_ATTRIBUTE names the attribute that becomes userName)"
-            )
-        display = profile.get("displayName") or " ".join(
-            str(p) for p in (profile.get("firstName"), profile.get("lastName")) if p
-        )
-        return _mapping.user_state(
-            name=profile[self.username_attribute], display_name=display,
-            given_name=profile.get("firstName"), family_name=profile.get("lastName"),
-            email_address=profile.get("email"),
-            active=found.get("status", "ACTIVE") in _ACTIVE_STATUSES,
-            title=profile.get("title"), department=profile.get("department"),
-            employee_number=profile.get("employeeNumber"),
         )  # fmt: skip
