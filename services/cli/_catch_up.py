@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from ._durations import duration
 from ._exit import ExitCode
 from ._runtime import load_settings, topology_of
 
@@ -27,7 +28,6 @@ err = Console(stderr=True, soft_wrap=True)  # one line per failure, however narr
 catch_up_app = typer.Typer(
     rich_markup_mode=None, help="Replay what an IdP's webhooks missed.", no_args_is_help=True
 )
-UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 LONGEST = dt.timedelta(days=90)
 """Okta's System Log retention: it returns nothing older."""
 PUBLISH_TIMEOUT = 30.0
@@ -42,13 +42,13 @@ Since = Annotated[
 ]
 
 
-def duration(text: str) -> dt.timedelta:
-    """``30m``, ``2h``, ``1d`` as a timedelta; a usage error (exit 2) otherwise or over 90 days."""
-    found = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", text)
-    if found is None or int(found.group(1)) == 0:
+def since_span(text: str) -> dt.timedelta:
+    """``--since`` as a timedelta; a usage error (exit 2) otherwise or over 90 days."""
+    try:
+        span = dt.timedelta(seconds=duration(text))
+    except ValueError:
         err.print(f"[red]--since must be a duration such as 30m, 2h or 1d, not {text!r}.[/]")
-        raise typer.Exit(ExitCode.USAGE)
-    span = dt.timedelta(**{UNITS[found.group(2)]: int(found.group(1))})
+        raise typer.Exit(ExitCode.USAGE) from None
     if span > LONGEST:
         err.print(f"[red]--since {text} reaches back further than the 90 days Okta keeps "
                   "its System Log.[/]")  # fmt: skip
@@ -64,7 +64,7 @@ def okta(since: Since) -> None:
     Exits 3 when RabbitMQ or Okta cannot be reached, 4 when either refuses."""
     from services.sources.okta.system_log import okta_system_log, okta_time
 
-    start = dt.datetime.now(dt.UTC) - duration(since)
+    start = dt.datetime.now(dt.UTC) - since_span(since)
     settings = load_settings()
     system_log = okta_system_log(settings)
     count = _run(settings, system_log, start)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from ._durations import duration
 from ._exit import ExitCode
 from ._runtime import configure_logging, load_settings, topology_of
 from ._sync_report import plan_json, show_outcomes, show_plan
@@ -25,18 +25,8 @@ if TYPE_CHECKING:
     from services.sync import Plan
 
 out, err = Console(), Console(stderr=True)
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 PHASES = ("objects", "members", "retirements")
 SETTLED_WELL = {"applied", "nothing-to-do", "duplicate", "stale"}
-
-
-def duration(text: str) -> float:
-    """``30m``, ``6h``, ``1d`` in seconds; ``ValueError`` naming the form otherwise."""
-    match = _DURATION.match(text.strip())
-    if not match or float(match[1]) <= 0:
-        raise ValueError(f"{text!r} is not a duration such as 30m, 6h or 1d")
-    return float(match[1]) * _SECONDS[match[2]]
 
 
 @dataclass(frozen=True)

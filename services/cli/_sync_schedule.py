@@ -6,7 +6,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from ._sync import SyncRequest, duration, sync_once
+from ._durations import duration
+from ._sync import SyncRequest, sync_once
 
 if TYPE_CHECKING:
     from services.shared import Settings
